@@ -73,11 +73,12 @@ def compute_coefficients(act, t, kappa, degree: int = 120) -> Coefficients:
     mu0 = _gauss_mean(act, zero, gamma, lambda u, s: s, degree)
     a = _gauss_mean(act, zero, gamma, lambda u, s: s * u, degree) / gamma
     b = jnp.sqrt(delta) * a
-    # Two-dimensional average over signal u (outer, Gauss–Hermite: the outer integrand is
-    # a Gaussian convolution, smooth even for relu) and noise v (inner, kink-aware).
+    # Two-dimensional average over signal u (outer) and noise v (inner). The outer
+    # integrand is a Gaussian convolution of σ, smooth but with a near-kink of width
+    # √Δ/c at the kinks when t is small, so the outer rule is split there too.
     # v² and s² are computed as averages of squared residuals rather than as differences
     # of second moments, which would cancel catastrophically at small t.
-    uo, wo = nodes_and_weights(zero, 1.0, (), degree)
+    uo, wo = nodes_and_weights(zero, c, act.kinks, degree)
     vi, wi = nodes_and_weights(c * uo, jnp.sqrt(delta), act.kinks, degree)
     sig = act(c * uo[:, None] + jnp.sqrt(delta) * vi)
     inner = jnp.sum(wi * sig, axis=-1)
