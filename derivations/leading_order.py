@@ -125,7 +125,8 @@ def _check_memorisation():
     assert {sp.expand(e) for e in edges} == {sp.expand(e) for e in want}, edges
     for s2, v2, pp, pn in ((0.003, 0.05, 64.0, 8.0), (0.1, 0.2, 10.0, 2.5)):
         z_edges = sorted(float((s2 + v2 * e).subs(R, pp / pn)) for e in edges)
-        assert np.allclose(z_edges, memorisation_edges(s2, v2, pp, pn), rtol=1e-14)
+        ref = memorisation_edges(s2, v2, pp, pn)
+        assert np.allclose(z_edges, ref, rtol=1e-14), f"memorisation_edges: {ref} ≠ {z_edges}"
     # (d) atom at ζ = 0: Q ≈ −m₀/ζ with m₀ = 1 − 1/R = 1 − ψ_n/ψ_p
     m0 = sp.Symbol("m0")
     atom = sp.limit(sp.expand(mp.subs(Q, -m0 / zeta) * zeta), zeta, 0)
@@ -180,7 +181,7 @@ def _check_generalisation():
     vals = {_a2: 0.36, _st2: 0.01, _v2: 0.04, kappa: 2.0, _e2: 0.8, _delta: 0.2, psi_p: 16.0}
     got = sorted(float((_st2 + _v2 + e).subs(vals)) for e in edges)
     ref = generalisation_edges(0.6, 0.01, 0.04, 0.8 * 2.0 + 0.2, 16.0)
-    assert np.allclose(got, ref, rtol=1e-14), (got, ref)
+    assert np.allclose(got, ref, rtol=1e-14), f"generalisation_edges: {ref} ≠ {got}"
 
 
 def _check_mp_convention():

@@ -22,11 +22,16 @@ class Activation:
         kinks: points where σ is not smooth. Gaussian expectations are split there so
             that quadrature keeps spectral accuracy (Gauss–Hermite alone converges only
             algebraically across a kink).
+        hermite_moments: optional closed form ``(mean, std, kmax) -> (c, second, dmean)``
+            of the normalised Hermite coefficients c_k = E[h_k(u) σ(mean + std·u)]
+            (k = 0..kmax, stacked on a leading axis), E σ² and E σ'. When given, the
+            finite-size matrices use it instead of quadrature.
     """
 
     name: str
     fn: Callable
     kinks: tuple[float, ...] = ()
+    hermite_moments: Callable | None = dataclasses.field(default=None, compare=False)
 
     def __call__(self, x):
         return self.fn(x)
@@ -41,9 +46,26 @@ def _gelu(x):
     return 0.5 * x * (1.0 + jsp.erf(x / jnp.sqrt(2.0)))
 
 
+def _relu_hermite(mean, std, kmax):
+    # E[He_k(u) relu(m + ςu)] = ς φ(α) He_{k−2}(−α) for k ≥ 2 (α = m/ς), by integrating
+    # by parts twice; normalised by √k! this is ς φ(α) h_{k−2}(−α)/√(k(k−1)).
+    alpha = mean / std
+    cdf = jsp.ndtr(alpha)
+    pdf = jnp.exp(-0.5 * alpha**2) / jnp.sqrt(2 * jnp.pi)
+    coeffs = [mean * cdf + std * pdf, std * cdf]
+    h_prev, h_cur = jnp.zeros_like(alpha), jnp.ones_like(alpha)  # h_{-1}, h_0 at −α
+    for k in range(2, kmax + 1):
+        coeffs.append(std * pdf * h_cur / jnp.sqrt(k * (k - 1.0)))
+        j = k - 2  # advance h_j → h_{j+1} at −α
+        h_prev, h_cur = h_cur, (-alpha * h_cur - jnp.sqrt(float(j)) * h_prev) / jnp.sqrt(j + 1.0)
+    second = (mean**2 + std**2) * cdf + mean * std * pdf
+    return jnp.stack(coeffs[: kmax + 1]), second, cdf
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", jnp.tanh),
-    "relu": Activation("relu", lambda x: jnp.maximum(x, 0.0), kinks=(0.0,)),
+    "relu": Activation("relu", lambda x: jnp.maximum(x, 0.0), kinks=(0.0,),
+                       hermite_moments=_relu_hermite),
     "erf": Activation("erf", jsp.erf),
     "linear": Activation("linear", lambda x: x),
     "gelu": Activation("gelu", _gelu),

@@ -62,7 +62,7 @@ def _gauss_mean(act, mean, std, f, degree):
     return jnp.sum(w * f(u, act(mean[..., None] + std * u)), axis=-1)
 
 
-def compute_coefficients(act, t, kappa, degree: int = 120) -> Coefficients:
+def compute_coefficients(act, t, kappa, degree: int = 300) -> Coefficients:
     """Jit-able core of :func:`coefficients` (``act`` static, ``t`` and ``kappa`` traced)."""
     t = jnp.asarray(t, jnp.float64)
     kappa = jnp.asarray(kappa, jnp.float64)
@@ -89,7 +89,7 @@ def compute_coefficients(act, t, kappa, degree: int = 120) -> Coefficients:
 
 @float64
 def coefficients(activation="tanh", t=0.1, spectrum: DataSpectrum | None = None,
-                 degree: int = 120) -> Coefficients:
+                 degree: int = 300) -> Coefficients:
     """Gaussian-equivalence constants of an activation at diffusion time t.
 
     Args:

@@ -129,7 +129,9 @@ def _hermite_coeffs(act, mean, std, kmax, degree):
 
 
 @functools.lru_cache(maxsize=None)
-def _coeff_kernel(act, kmax, degree):
+def _coeff_kernel(act, kmax, degree, use_closed_form=True):
+    if use_closed_form and act.hermite_moments is not None:
+        return jax.jit(lambda m, s: act.hermite_moments(m, s, kmax))
     return jax.jit(lambda m, s: _hermite_coeffs(act, m, s, kmax, degree))
 
 

@@ -65,11 +65,15 @@ def _fill(p: float, n: float, d: float, noisy: bool) -> dict[str, float]:
             "feature_only": feat, "generalisation": gen}
 
 
+def _noisy(v2, s2, a2, b2) -> bool:
+    # v_t² of the linear activation is 0 up to quadrature round-off
+    return v2 > 1e-12 * (v2 + s2 + a2 + b2)
+
+
 def _psis(problem):
-    if isinstance(problem, Problem):
-        return problem.psi_p, problem.psi_n, float(problem.coefficients.v2) > 0
     P = as_params(problem)
-    return float(P.psi_p), float(P.psi_n), float(P.v2) > 0
+    return float(P.psi_p), float(P.psi_n), _noisy(float(P.v2), float(P.s2), float(P.a2),
+                                                  float(P.b2))
 
 
 @float64
@@ -109,7 +113,7 @@ def predicted_counts(problem: Problem, d: int) -> dict[str, int]:
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
     d = positive_int("d", d)
     p, n = problem.sizes(d)
-    noisy = float(problem.coefficients.v2) > 0
+    _, _, noisy = _psis(problem)
     return {k: int(round(v)) for k, v in _fill(p, n, d, noisy).items()}
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "resolvent_params",
     "solve_resolvent",
     "solve_on_grid",
+    "resolvent_core",
     "spectral_density",
     "spectral_scale",
     "as_params",
@@ -338,10 +339,29 @@ def _solve_core(lam, eps_final, P):
 
 _solve_jit = jax.jit(_solve_core)
 
-# Arrays are solved in fixed-size blocks so that a handful of compiled shapes serve every
-# grid (compilation costs ~2 s per shape, a 1024-point block ~60 ms).
-_SMALL_BLOCK = 64
-_BLOCK = 1024
+
+def resolvent_core(lam, eps_final, params: ResolventParams) -> ResolventResult:
+    """Jit-able, vmappable solver core: z_k = lam[k] + i·eps_final[k].
+
+    This is the function behind :func:`solve_on_grid` and :func:`solve_resolvent`,
+    exposed for use inside the caller's own transformations (for example ``jax.vmap``
+    over a batch of :class:`ResolventParams`). It returns JAX arrays and needs 64-bit
+    types enabled by the caller (``with jax.enable_x64(True):``).
+
+    Args:
+        lam: real parts, shape (m,).
+        eps_final: imaginary parts (> 0), shape (m,).
+        params: :class:`ResolventParams` (arrays may be traced).
+
+    Returns:
+        :class:`ResolventResult` of JAX arrays of shape (m,).
+    """
+    return _solve_core(lam, eps_final, params).result
+
+# Arrays are solved in blocks of one fixed size, so that a single compiled shape serves
+# every grid (compilation costs ~2 s per shape). Small blocks also help speed: a block runs
+# as many continuation steps as its slowest point needs.
+_BLOCK = 128
 
 
 def _solve_points(lam, eps_final, P) -> _Solution:
@@ -349,7 +369,7 @@ def _solve_points(lam, eps_final, P) -> _Solution:
     lam = np.asarray(lam, dtype=float).ravel()
     eps_final = np.broadcast_to(np.asarray(eps_final, dtype=float), lam.shape)
     m = lam.size
-    block = _SMALL_BLOCK if m <= _SMALL_BLOCK else _BLOCK
+    block = _BLOCK
     total = -(-m // block) * block
     # pad with copies of the last point (a cheap, well-posed solve)
     lam_p = np.concatenate([lam, np.full(total - m, lam[-1])])

@@ -121,3 +121,21 @@ def test_import_leaves_jax_config_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_relu_closed_form_hermite_moments_match_quadrature():
+    # the closed form (integration by parts) against kink-split Gauss–Legendre quadrature
+    import jax
+    import jax.numpy as jnp
+
+    from rfdiff._instance import _coeff_kernel
+
+    act = rfdiff.activation("relu")
+    with jax.enable_x64(True):
+        m = jnp.linspace(-3, 3, 13)[:, None]
+        s = jnp.linspace(0.05, 1.5, 13)[None, :]
+        m, s = jnp.broadcast_arrays(m, s)
+        closed = _coeff_kernel(act, 30, 64, True)(m, s)
+        quad = _coeff_kernel(act, 30, 128, False)(m, s)
+    for x, y in zip(closed, quad):
+        assert float(jnp.max(jnp.abs(x - y))) < 1e-12
