@@ -193,7 +193,11 @@ def spectral_scale(problem) -> float:
 
 # ----------------------------------------------------------------------------- equations
 
-def _terms(x, z, P):
+# The equations are evaluated at the shifted spectral parameter w = z − s_t², so that
+# (s_t² − z) = −w carries no cancellation: at large t whole parts of the spectrum sit
+# within 1e-9 of s_t², where λ − s_t² computed from an absolute λ would keep only ~7 digits.
+
+def _terms(x, w, P):
     """Intermediate quantities of the equations at x = (q, r)."""
     q, r = x[0], x[1]
     shat = P.b2 * P.psi_p + 1.0 / q
@@ -205,16 +209,17 @@ def _terms(x, z, P):
     return q, r, D, g, s, r_of
 
 
-def _residual(x, z, P):
-    q, r, D, _, s, r_of = _terms(x, z, P)
-    fq = q * q * (P.psi_p * (P.s2 - z) + P.psi_p * P.v2 / D) + (1.0 - P.psi_p) * q - s
+def _residual(x, w, P):
+    """Residuals (F_q, F_r) at x = (q, r) and shifted parameter w = z − s_t²."""
+    q, r, D, _, s, r_of = _terms(x, w, P)
+    fq = q * q * (-P.psi_p * w + P.psi_p * P.v2 / D) + (1.0 - P.psi_p) * q - s
     return jnp.stack([fq, r - r_of])
 
 
-def _relative_residual(x, z, P):
+def _relative_residual(x, w, P):
     """max over equations of |residual| / (sum of the magnitudes of its terms)."""
-    q, r, D, g, s, r_of = _terms(x, z, P)
-    t1 = q * q * P.psi_p * (P.s2 - z)
+    q, r, D, g, s, r_of = _terms(x, w, P)
+    t1 = -q * q * P.psi_p * w
     t2 = q * q * P.psi_p * P.v2 / D
     t3 = (1.0 - P.psi_p) * q
     fq = t1 + t2 + t3 - s
@@ -243,7 +248,7 @@ def _newton(x, z, P, iters):
 
 
 def _tangent(x, z, P):
-    """dx/dz along the solution: −J⁻¹ ∂F/∂z (only F_q depends on z)."""
+    """dx/dz along the solution: −J⁻¹ ∂F/∂z (only F_q depends on z; z may be shifted)."""
     q = x[0]
     dfdz = jnp.stack([-P.psi_p * q * q, jnp.zeros_like(q)])
     return -_solve2(_jacobian(x, z, P), dfdz)
@@ -272,9 +277,10 @@ class _State(NamedTuple):
 
 
 def _continuation(lam, P, eps_start, eps_final):
-    """Follow the physical solution at z = λ + iε from ε = eps_start to ε = eps_final."""
+    """Follow the physical solution at w = λ + iε (shifted: z = s_t² + w) from
+    ε = eps_start to ε = eps_final."""
     z0 = lam + 1j * eps_start
-    x0 = _newton(_asymptotic_start(z0, P), z0, P, 2 * _NEWTON_ITERS)
+    x0 = _newton(_asymptotic_start(z0 + P.s2, P), z0, P, 2 * _NEWTON_ITERS)
     ok0 = (_relative_residual(x0, z0, P) < _ACCEPT_TOL) & _herglotz_ok(x0, z0)
     state = _State(x0, eps_start, jnp.asarray(_FIRST_FACTOR), jnp.asarray(0),
                    jnp.asarray(False), ~ok0)
@@ -317,17 +323,18 @@ class _Solution(NamedTuple):
     dqdz: jax.Array        # dq/dz at the final point (for the gap/support test)
 
 
-def _finish(x, z, done, steps, P):
-    q, r, _, _, s, _ = _terms(x, z, P)
-    res = _relative_residual(x, z, P)
-    converged = done & (res <= RESIDUAL_TOL) & _herglotz_ok(x, z)
-    dqdz = _tangent(x, z, P)[0]
-    result = ResolventResult(z, q, r, s, jnp.imag(q) / jnp.pi, converged, res, steps)
+def _finish(x, w, done, steps, P):
+    q, r, _, _, s, _ = _terms(x, w, P)
+    res = _relative_residual(x, w, P)
+    converged = done & (res <= RESIDUAL_TOL) & _herglotz_ok(x, w)
+    dqdz = _tangent(x, w, P)[0]
+    result = ResolventResult(w + P.s2, q, r, s, jnp.imag(q) / jnp.pi, converged, res, steps)
     return _Solution(result, dqdz)
 
 
 def _solve_core(lam, eps_final, P):
-    """Vectorised continuation: point k ends at z = lam[k] + i eps_final[k]."""
+    """Vectorised continuation: point k ends at z = s_t² + lam[k] + i eps_final[k]
+    (``lam`` is shifted by s_t²)."""
     eps_start = jnp.maximum(_EPS_START * _upper_bound(P), 10.0 * jnp.max(eps_final))
 
     def one(l, e):
@@ -356,7 +363,7 @@ def resolvent_core(lam, eps_final, params: ResolventParams) -> ResolventResult:
     Returns:
         :class:`ResolventResult` of JAX arrays of shape (m,).
     """
-    return _solve_core(lam, eps_final, params).result
+    return _solve_core(lam - params.s2, eps_final, params).result
 
 # Arrays are solved in blocks of one fixed size, so that a single compiled shape serves
 # every grid (compilation costs ~2 s per shape). Small blocks also help speed: a block runs
@@ -364,9 +371,14 @@ def resolvent_core(lam, eps_final, params: ResolventParams) -> ResolventResult:
 _BLOCK = 128
 
 
-def _solve_points(lam, eps_final, P) -> _Solution:
-    """Solve at z = lam + i eps_final (1-D numpy arrays) in padded blocks."""
+def _solve_points(lam, eps_final, P, shifted=False) -> _Solution:
+    """Solve at z = lam + i eps_final (1-D numpy arrays) in padded blocks.
+
+    With ``shifted``, ``lam`` holds λ − s_t² (exact offsets; see the note above _terms).
+    """
     lam = np.asarray(lam, dtype=float).ravel()
+    if not shifted:
+        lam = lam - float(P.s2)
     eps_final = np.broadcast_to(np.asarray(eps_final, dtype=float), lam.shape)
     m = lam.size
     block = _BLOCK

@@ -221,11 +221,12 @@ class MeasureQuadrature:
 
 # ----------------------------------------------------------------------------- scan
 
-def _atom_location(P) -> float:
-    # s_t² for U; the population limit (ψ_n = ∞) has its atom at s_t² + v_t²
+def _atom_offset(P) -> float:
+    # the atom of U is at s_t² (offset 0); the population limit (ψ_n = ∞) has it at
+    # s_t² + v_t². Internally every λ is the offset w = λ − s_t² (see _resolvent._terms).
     if math.isinf(float(P.psi_n)):
-        return float(P.s2 + P.v2)
-    return float(P.s2)
+        return float(P.v2)
+    return 0.0
 
 
 def _scan_grid(base, ub, points):
@@ -280,7 +281,7 @@ def _zoom(P, brackets, eps):
         if idx.size == 0:
             break
         lam = np.linspace(a[idx], b[idx], _ZOOM_POINTS, axis=1)  # (k, points)
-        sol = _solve_points(lam.ravel(), eps, P)
+        sol = _solve_points(lam.ravel(), eps, P, shifted=True)
         inside, _ = _support(sol, eps)
         inside = inside.reshape(lam.shape)
         dens = sol.result.density.reshape(lam.shape)
@@ -325,7 +326,7 @@ def _bottom_edge(P, base, first, eps):
     (returned as a degenerate bracket gap = inner = base).
     """
     fine = base + np.geomspace(1e-6 * (first - base), first - base, 65)[:-1]
-    sol = _solve_points(fine, eps, P)
+    sol = _solve_points(fine, eps, P, shifted=True)
     inside, _ = _support(sol, eps)
     out = np.nonzero(~inside)[0]
     if out.size == 0:
@@ -395,8 +396,9 @@ def _fold_newton_core(y0, P):
 _fold_newton = jax.jit(_fold_newton_core)
 
 
-def _fold_from(P, gap, x_gap, inner):
-    """Fold Newton from gap-side solutions; a result counts only inside [gap, inner]."""
+def _fold_from(P, gap, x_gap, inner, eps):
+    """Fold Newton from gap-side solutions; a result counts only inside [gap, inner]
+    (widened by 10 ε: within a few ε of an edge the support test cannot tell sides)."""
     m = gap.size
     size = max(8, 1 << (m - 1).bit_length())  # bucket the shape to limit recompiles
     y0 = np.zeros((size, 3))
@@ -408,7 +410,7 @@ def _fold_from(P, gap, x_gap, inner):
     edge = np.array(y)[:m, 2]
     last = np.array(last)[:m]
     lo, hi = np.minimum(gap, inner), np.maximum(gap, inner)
-    slack = 1e-12 * np.abs(hi)
+    slack = 1e-12 * np.abs(hi) + 10 * eps
     ok = (np.isfinite(edge) & (edge >= lo - slack) & (edge <= hi + slack)
           & (last <= 1e-10 * np.abs(edge) + 1e-14 * (hi - lo)))
     err = np.maximum(np.nan_to_num(last), 4 * np.finfo(float).eps * np.abs(edge))
@@ -420,7 +422,7 @@ def _bisect(P, gap, inner, x_gap, eps, iters, rel=0.0):
     gap, inner, x_gap = gap.copy(), inner.copy(), x_gap.copy()
     for _ in range(iters):
         mid = 0.5 * (gap + inner)
-        sol = _solve_points(mid, eps, P)
+        sol = _solve_points(mid, eps, P, shifted=True)
         inside, _ = _support(sol, eps)
         x_mid = np.stack([sol.result.q, sol.result.r], axis=1)
         inner = np.where(inside, mid, inner)
@@ -445,13 +447,13 @@ def _refine_edges(P, edges, eps, fallback=True):
     gap = np.array([e.gap for e in edges], float)
     inner = np.array([e.inner for e in edges], float)
     x_gap = np.array([e.x if e.x is not None else (np.nan, np.nan) for e in edges], complex)
-    edge, err, ok = _fold_from(P, gap, x_gap, inner)
+    edge, err, ok = _fold_from(P, gap, x_gap, inner, eps)
     touching = gap == inner  # a bulk that starts at the atom location (no bracket)
     edge[touching], err[touching], ok[touching] = gap[touching], 0.0, True
     if not ok.all():
         bad = np.nonzero(~ok)[0]
         g, s, xg = _bisect(P, gap[bad], inner[bad], x_gap[bad], eps, iters=12)
-        e2, r2, ok2 = _fold_from(P, g, xg, s)
+        e2, r2, ok2 = _fold_from(P, g, xg, s, eps)
         edge[bad] = np.where(ok2, e2, edge[bad])
         err[bad] = np.where(ok2, r2, err[bad])
         ok[bad] = ok2
@@ -514,7 +516,7 @@ def _adaptive_quadrature(P, panels, nodes, tol, eps_bulk, atom_loc, atom_mass, k
         lam = np.concatenate([lam_n.ravel(), lam_h.ravel()])
         eps_p = eps_bulk[np.array([p[2] for p in active])]
         eps = np.concatenate([np.repeat(eps_p, nodes), np.repeat(eps_p, half)])
-        sol = _solve_points(lam, eps, P)
+        sol = _solve_points(lam, eps, P, shifted=True)
         all_conv &= bool(sol.result.converged.all())
         dens = _densities(sol, lam, eps, atom_loc, atom_mass)
         k = len(active)
@@ -551,7 +553,7 @@ def _adaptive_quadrature(P, panels, nodes, tol, eps_bulk, atom_loc, atom_mass, k
 
 def _atom_weights(P, where, eps):
     """ε Im (q, s, r)(where + iε): the atom masses of ρ, ν_s, ν_r (ε → 0)."""
-    sol = _solve_points(np.array([where]), np.array([eps]), P).result
+    sol = _solve_points(np.array([where]), np.array([eps]), P, shifted=True).result
     return (eps * sol.q.imag[0], eps * sol.s.imag[0], eps * sol.r.imag[0],
             bool(sol.converged[0]))
 
@@ -721,13 +723,14 @@ def spectral_structure(problem, d: int | None = None, *, scan_points: int = 3072
             raise ValueError(f"d needs a rfdiff.Problem (for p and n), got {problem!r}")
     ub = float(_upper_bound(P))
     eps = _EPS_REL * ub
-    base = _atom_location(P)
+    base = _atom_offset(P)
+    s2 = float(P.s2)
     kappa = float(jnp.sum(P.weights * P.atoms))
     notes: list[str] = []
 
     # 1.-2. support scan, hidden gaps and necks
     grid = _scan_grid(base, ub, scan_points)
-    sol = _solve_points(grid, eps, P)
+    sol = _solve_points(grid, eps, P, shifted=True)
     ok = bool(sol.result.converged.all())
     if not ok:
         notes.append(f"{int((~sol.result.converged).sum())} of {grid.size} scan points did "
@@ -782,7 +785,7 @@ def spectral_structure(problem, d: int | None = None, *, scan_points: int = 3072
     counts = predicted_counts(problem, d) if d is not None else None
     parts: list[SpectralPart] = []
     if has_atom:
-        parts.append(SpectralPart("atom", "s2_atom", base, base, float(m_atom),
+        parts.append(SpectralPart("atom", "s2_atom", s2 + base, s2 + base, float(m_atom),
                                   predicted["s2_atom"],
                                   counts["s2_atom"] if counts else None, 0.0))
     bulk_part = []
@@ -806,10 +809,11 @@ def spectral_structure(problem, d: int | None = None, *, scan_points: int = 3072
                     notes.append(f"{role} is split into {frag[1]} bulks")
             if len(lab.members) > 1 and (frag is None or frag[0] == 1):
                 notes.append(f"{' and '.join(lab.role.split('+'))} are merged into one bulk "
-                             f"[{lo:.6g}, {hi:.6g}]")
+                             f"[{s2 + lo:.6g}, {s2 + hi:.6g}]")
         bulk_part.append(len(parts))
-        parts.append(SpectralPart("bulk", role, float(lo), float(hi), mass, pm, count,
-                                  float(errors[k]), necks, frag))
+        parts.append(SpectralPart("bulk", role, s2 + float(lo), s2 + float(hi), mass, pm,
+                                  count, float(errors[k]), tuple(s2 + n for n in necks),
+                                  frag))
 
     # 7. outlier of the mean (non-odd σ)
     if isinstance(problem, Problem) and d is not None:
@@ -825,7 +829,7 @@ def spectral_structure(problem, d: int | None = None, *, scan_points: int = 3072
         ok = False
         notes.append(f"masses add to {total:.10g}, not 1: a part may have been missed")
     # parts are already in increasing λ (atom at the bottom, outlier at the top)
-    quad = _BulkQuadrature(lam_n, w_n, np.asarray([bulk_part[i] for i in idx_n], int),
+    quad = _BulkQuadrature(s2 + lam_n, w_n, np.asarray([bulk_part[i] for i in idx_n], int),
                            dens_n[0], dens_n[1], dens_n[2], quad_ok)
     return SpectralStructure(tuple(parts), d, total, bool(ok), tuple(notes), kappa, quad)
 
@@ -872,7 +876,7 @@ def measure_quadrature(problem, which: str = "s", structure: SpectralStructure |
     for p in structure.parts:
         if p.kind != "atom" or p.role == "outlier":
             continue
-        mq, ms, mr, c = _atom_weights(P, p.lo, eps)
+        mq, ms, mr, c = _atom_weights(P, p.lo - float(P.s2), eps)
         conv &= c
         m = {"q": mq, "s": ms, "r": mr / kappa}[which]
         if m > _ATOM_MIN:
@@ -924,11 +928,12 @@ def _bulk_cdfs(P, structure):
     bulks = structure.bulks
     if not bulks:
         return []
-    lams = [b.lo + 0.5 * (b.hi - b.lo) * (1 - np.cos(theta)) for b in bulks]
+    s2 = float(P.s2)
+    lams = [(b.lo - s2) + 0.5 * (b.hi - b.lo) * (1 - np.cos(theta)) for b in bulks]
     eps = np.repeat(_node_eps(P, [(b.lo, b.hi) for b in bulks]), _CDF_POINTS)
-    sol = _solve_points(np.concatenate(lams), eps, P)
+    sol = _solve_points(np.concatenate(lams), eps, P, shifted=True)
     atom = [p for p in structure.atoms if p.role != "outlier"]
-    a_loc, a_mass = (atom[0].lo, atom[0].mass) if atom else (0.0, 0.0)
+    a_loc, a_mass = (atom[0].lo - s2, atom[0].mass) if atom else (0.0, 0.0)
     dens = _densities(sol, np.concatenate(lams), eps, a_loc, a_mass)[0]
     out = []
     for k, b in enumerate(bulks):
@@ -936,7 +941,7 @@ def _bulk_cdfs(P, structure):
         g = rho * 0.5 * (b.hi - b.lo) * np.sin(theta)
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (g[1:] + g[:-1]) * np.diff(theta))])
         cum *= b.mass / cum[-1] if cum[-1] > 0 else 0.0
-        out.append((lams[k], cum))
+        out.append((s2 + lams[k], cum))
     return out
 
 

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         except ModuleNotFoundError:
             continue
         module.register(subparsers)
+    # subcommand names use hyphens; module names use underscores
     return parser
 
 

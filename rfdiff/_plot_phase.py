@@ -1,0 +1,100 @@
+"""Phase-diagram figures. Functions take an ``ax`` and leave global matplotlib state alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._phase import LABELS
+
+__all__ = ["plot_phase_time", "plot_phase_size"]
+
+_COLORS = ("#d9d9d9", "#a6dba0", "#f4a582")  # not generalising, generalising, memorising
+
+
+def _regions(ax, x, y, label):
+    from matplotlib.colors import ListedColormap
+
+    ax.pcolormesh(x, y, label, cmap=ListedColormap(_COLORS), vmin=-0.5, vmax=2.5,
+                  shading="nearest")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+
+
+def plot_phase_time(ax, pmap, annotate: bool = True):
+    """Teaching figure: regions in the (ψ_n, τ) plane with τ_gen(ψ_n), τ_mem(ψ_n).
+
+    Args:
+        ax: matplotlib Axes.
+        pmap: a :class:`rfdiff.PhaseMap` of kind ``"psi_n-tau"``.
+        annotate: write the region names.
+
+    Returns:
+        ``ax``.
+    """
+    b = pmap.boundaries
+    x, y = pmap.psi_n, pmap.y
+    _regions(ax, x, y, pmap.label)
+    ax.plot(x, b["boundary_tau_gen"], "k-", lw=2, label="τ_gen (theory)")
+    mem = np.asarray(b["boundary_tau_mem"], float)
+    ax.plot(x[np.isfinite(mem)], mem[np.isfinite(mem)], "r-", lw=2, label="τ_mem (theory)")
+    ax.plot(x, b["boundary_tau_mem_leading"], "r--", lw=1, label="τ_mem ≈ ψn/(Δ v²)")
+    ax.axvline(pmap.fixed, color="b", ls=":", label="ψn = ψp (n = p)")
+    ax.set_ylim(y.min(), y.max())
+    ax.set_xlabel("ψn = n/d")
+    ax.set_ylabel("training time τ")
+    ax.set_title(f"ψp = {pmap.fixed:g}, t = {pmap.problem.t:g}, {pmap.problem.activation.name}")
+    if annotate:
+        xm = np.sqrt(x.min() * x.max()) / 3
+        gen = np.asarray(b["boundary_tau_gen"], float)
+        ax.text(xm, np.sqrt(y.min() * np.nanmin(gen)), "not yet generalising", fontsize="small")
+        fin = mem[np.isfinite(mem)]
+        if fin.size:
+            ax.text(xm, np.sqrt(np.nanmax(gen) * np.min(fin)), "generalising window\n(widens ∝ n)",
+                    fontsize="small")
+            ax.text(xm, np.sqrt(np.max(fin) * y.max()), "memorising", fontsize="small")
+    ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+def plot_phase_size(ax, pmap, show: str = "gen_loss"):
+    """Heatmap over (ψ_n, ψ_p) at fixed τ with the boundary ψ_n*(ψ_p).
+
+    Args:
+        ax: matplotlib Axes.
+        pmap: a :class:`rfdiff.PhaseMap` of kind ``"psi_n-psi_p"``.
+        show: ``"gen_loss"``, ``"score_error"`` or ``"label"``.
+
+    Returns:
+        The artist of the heatmap (for a colour bar).
+    """
+    x, y = pmap.psi_n, pmap.y
+    if show == "label":
+        _regions(ax, x, y, pmap.label)
+        art = None
+    else:
+        from matplotlib.colors import LogNorm
+
+        data = np.maximum(getattr(pmap, show), 1e-6)
+        art = ax.pcolormesh(x, y, data, norm=LogNorm(), shading="nearest", cmap="viridis")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    b = pmap.boundaries
+    star = np.asarray(b["psi_n_star"], float)
+    ok = np.isfinite(star)
+    ax.plot(star[ok], y[ok], "w-" if show != "label" else "k-", lw=2, label="ψn*(ψp) (theory)")
+    ax.plot(b["psi_n_star_leading"], y, "r--", lw=1, label="ψn* ≈ Δ v² τ")
+    ax.plot(y, y, "b:", label="ψn = ψp")
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(y.min(), y.max())
+    ax.set_xlabel("ψn = n/d")
+    ax.set_ylabel("ψp = p/d")
+    ax.set_title(f"τ = {pmap.fixed:g}: {show if show != 'label' else 'phases'}")
+    ax.legend(fontsize="x-small", loc="upper right")
+    return art
+
+
+def label_legend_handles():
+    """Patches naming the three region colours (for a legend)."""
+    from matplotlib.patches import Patch
+
+    return [Patch(color=c, label=n.replace("_", " ")) for c, n in zip(_COLORS, LABELS)]
