@@ -78,23 +78,30 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
     from ._phase import _reference
 
     base = pmap.problem
-    rows = []
-    for psi_n, y in points:
-        if pmap.kind == "psi_n-tau":
-            psi_p, tau = pmap.fixed, float(y)
-        else:
-            psi_p, tau = float(y), pmap.fixed
-        pr = Problem(psi_p, float(psi_n), base.t, base.activation, base.spectrum)
-        tr, te, sc, _ = batched_curves(pr, [psi_p], [psi_n], np.array([tau, np.inf]))
-        tgen, ginf, _ = _reference(pr, np.array([psi_p]), np.array([psi_n]), pmap.thresholds)
-        th_label = int(phase_labels(tau, te[0, 0] - tr[0, 0], ginf[0], tgen[0],
-                                    pmap.thresholds))
-        sim = simulated_phase(pr, [tau], d, seed, pmap.thresholds)
-        rows.append({"psi_n": float(psi_n), "psi_p": psi_p, "tau": tau,
-                     "theory": LABELS[th_label], "simulation": LABELS[int(sim["label"][0])],
-                     "theory_gen_loss": float(te[0, 0] - tr[0, 0]),
-                     "simulation_gen_loss": float(sim["gen_loss"][0]),
-                     "theory_score_error": float(sc[0, 0]),
-                     "simulation_score_error": float(sim["score_error"][0]),
-                     "agree": th_label == int(sim["label"][0])})
+    pts = [(pmap.fixed, float(x), float(y)) if pmap.kind == "psi_n-tau"
+           else (float(y), float(x), pmap.fixed) for x, y in points]
+    pp = np.array([p[0] for p in pts])
+    pn = np.array([p[1] for p in pts])
+    tau = np.array([p[2] for p in pts])
+    # theory for all points in one batch
+    tr, te, sc, _ = batched_curves(base, pp, pn, np.stack([tau, np.full_like(tau, np.inf)], 1))
+    tgen, ginf, _ = _reference(base, pp, pn, pmap.thresholds)
+    th_labels = phase_labels(tau, te[:, 0] - tr[:, 0], ginf, tgen, pmap.thresholds)
+    # one finite-size run per distinct (ψp, ψn), all its times at once
+    sims = {}
+    for key in dict.fromkeys(zip(pp, pn)):
+        sel = [i for i in range(len(pts)) if (pp[i], pn[i]) == key]
+        pr = Problem(key[0], key[1], base.t, base.activation, base.spectrum)
+        sims[key] = (sel, simulated_phase(pr, tau[sel], d, seed, pmap.thresholds))
+    rows = [None] * len(pts)
+    for sel, sim in sims.values():
+        for k, i in enumerate(sel):
+            rows[i] = {"psi_n": float(pn[i]), "psi_p": float(pp[i]), "tau": float(tau[i]),
+                       "theory": LABELS[int(th_labels[i])],
+                       "simulation": LABELS[int(sim["label"][k])],
+                       "theory_gen_loss": float(te[i, 0] - tr[i, 0]),
+                       "simulation_gen_loss": float(sim["gen_loss"][k]),
+                       "theory_score_error": float(sc[i, 0]),
+                       "simulation_score_error": float(sim["score_error"][k]),
+                       "agree": int(th_labels[i]) == int(sim["label"][k])}
     return rows
