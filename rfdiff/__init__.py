@@ -6,12 +6,20 @@ enables 64-bit types locally).
 """
 
 from ._activations import ACTIVATIONS, Activation, activation
+from ._asymptotic_curves import AsymptoticCurves, asymptotic_curves
+from ._batched_theory import batched_curves
 from ._coefficients import Coefficients, coefficients
+from ._curve_timescales import CurveTimescales, curve_timescales
 from ._flow import Curves, Flow, gradient_flow, learning_curves, losses_of, weights_at
 from ._instance import Instance, draw, finite_size_instance
 from ._memory import MemoryPlanError
+from ._phase import (LABELS, PhaseMap, PhaseThresholds, phase_labels, phase_map_size,
+                     phase_map_time, size_boundary, time_boundaries)
+from ._phase_confirm import confirm_points, simulated_phase
 from ._problem import Problem
 from ._spectrum_data import DataSpectrum, isotropic, parse_spectrum, two_atom
+from ._scaling import ScalingReport, fit_power_law, scaling_report
+from ._timescales import Timescales, spectral_timescales, timescales
 from ._training import gradient_descent, log_steps, noisy_training
 
 __version__ = "0.1.0"
@@ -19,17 +27,29 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "AsymptoticCurves",
     "Coefficients",
+    "CurveTimescales",
     "Curves",
     "DataSpectrum",
     "Flow",
     "Instance",
+    "LABELS",
     "MemoryPlanError",
+    "PhaseMap",
+    "PhaseThresholds",
     "Problem",
+    "ScalingReport",
+    "Timescales",
     "activation",
+    "asymptotic_curves",
+    "batched_curves",
     "coefficients",
+    "confirm_points",
+    "curve_timescales",
     "draw",
     "finite_size_instance",
+    "fit_power_law",
     "gradient_descent",
     "gradient_flow",
     "isotropic",
@@ -38,6 +58,15 @@ __all__ = [
     "losses_of",
     "noisy_training",
     "parse_spectrum",
+    "phase_labels",
+    "phase_map_size",
+    "phase_map_time",
+    "scaling_report",
+    "simulated_phase",
+    "size_boundary",
+    "spectral_timescales",
+    "time_boundaries",
+    "timescales",
     "two_atom",
     "weights_at",
 ]

@@ -15,11 +15,11 @@ def register(subparsers):
 
 
 def run(args) -> dict:
-    from ._report import make_report, default_sections
+    from ._report import make_report
     from ._validation import positive_int
 
     seeds = positive_int("seeds", args.seeds)
     meta = make_report(args.out, problem_from_args(args), positive_int("d", args.d),
                        seeds=tuple(args.seed + i for i in range(seeds)),
-                       sections=default_sections(), verbose=not args.quiet)
+                       verbose=not args.quiet)
     return {"out": args.out, **meta}

@@ -49,7 +49,7 @@ from ._validation import positive, positive_int
 from ._x64 import float64
 
 __all__ = ["GenerationCurve", "MemorisationStudy", "generation_curve", "memorisation_study",
-           "onset_time", "DEFAULT_TAU"]
+           "onset_time", "describe", "DEFAULT_TAU"]
 
 #: default training-time grid of the experiment (paper time τ), with τ = ∞ appended
 DEFAULT_TAU = np.concatenate([np.logspace(1, 8, 15), [np.inf]])

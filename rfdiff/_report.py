@@ -15,7 +15,7 @@ import numpy as np
 
 from ._flow import gradient_flow, learning_curves
 from ._instance import finite_size_instance
-from ._plot_curves import new_figure, plot_curves
+from ._plot_curves import new_figure
 from ._problem import Problem
 
 __all__ = ["make_report"]
@@ -38,35 +38,111 @@ def _versions():
 
 
 def _curves_section(problem, d, seeds, outdir, verbose):
-    """Finite-size learning curves for several seeds: figure, table and summary."""
+    """Learning curves: the d → ∞ theory with finite-size simulations for several seeds."""
+    from ._asymptotic_curves import asymptotic_curves
+    from ._plot_curves import plot_curves as _plot
+
     tau = np.concatenate([np.logspace(-1, 5, 121), [np.inf]])
-    rows, all_curves = [], []
+    _progress("asymptotic learning curves", verbose)
+    theory = asymptotic_curves(problem, tau).curves
+    sims = []
     for seed in seeds:
-        _progress(f"exact matrices at d={d}, seed={seed}", verbose)
+        _progress(f"exact matrices and gradient flow at d={d}, seed={seed}", verbose)
         inst = finite_size_instance(problem, d, seed=seed, method="exact")
-        _progress("gradient flow and learning curves", verbose)
-        all_curves.append(learning_curves(gradient_flow(inst), tau))
+        sims.append(learning_curves(gradient_flow(inst), tau))
     fig, axes = new_figure(1, 2)
-    for i, c in enumerate(all_curves):
-        plot_curves(axes[0, 0], c, ("train_loss", "test_loss"), alpha=1.0 if i == 0 else 0.4,
-                    label_suffix=f" (seed {seeds[i]})")
-        plot_curves(axes[0, 1], c, ("score_error",), alpha=1.0 if i == 0 else 0.4,
-                    label_suffix=f" (seed {seeds[i]})")
+    _plot(axes[0, 0], theory, ("train_loss", "test_loss"), label_suffix=" (d→∞)")
+    _plot(axes[0, 1], theory, ("score_error", "gen_loss"), label_suffix=" (d→∞)")
+    for i, c in enumerate(sims):
+        _plot(axes[0, 0], c, ("train_loss", "test_loss"), marker=".", linestyle="none",
+              alpha=0.5, label_suffix=f" (d={d}, seed {seeds[i]})")
+        _plot(axes[0, 1], c, ("score_error", "gen_loss"), marker=".", linestyle="none",
+              alpha=0.5, label_suffix=f" (d={d}, seed {seeds[i]})")
     axes[0, 1].set_yscale("log")
-    axes[0, 0].set_title("losses")
-    axes[0, 1].set_title("score error")
+    axes[0, 1].set_ylim(bottom=1e-4)
+    axes[0, 0].set_title("losses: theory (lines), simulation (points)")
+    axes[0, 1].set_title("score error and generalisation loss")
     fig.savefig(os.path.join(outdir, "learning_curves.png"), dpi=110)
-    c = all_curves[0]
-    k = int(np.argmin(c.score_error))
+    with open(os.path.join(outdir, "learning_curves.json"), "w") as fh:
+        json.dump({"theory": theory.as_dict(), "seeds": list(seeds),
+                   "simulation": [x.as_dict() for x in sims]}, fh, default=str)
+    rows = []
+    k = int(np.argmin(theory.score_error[:-1]))
     for target in (1.0, 10.0, float(tau[k]), 1e3, 1e4, np.inf):
         i = len(tau) - 1 if np.isinf(target) else int(np.argmin(np.abs(tau - target)))
-        rows.append({"tau": float(tau[i]), **{key: float(getattr(c, key)[i]) for key in
-                     ("train_loss", "test_loss", "gen_loss", "score_error")}})
-    with open(os.path.join(outdir, "learning_curves.json"), "w") as fh:
-        json.dump({"seeds": list(seeds), "curves": [x.as_dict() for x in all_curves]}, fh,
-                  default=lambda o: str(o))
-    summary = {"tau_min_score_error": float(tau[k]), "min_score_error": float(c.score_error[k])}
-    return rows, summary
+        row = {"tau": float(tau[i])}
+        for key in ("train_loss", "test_loss", "score_error"):
+            row[f"{key} (theory)"] = float(getattr(theory, key)[i])
+            row[f"{key} (d={d})"] = float(np.mean([getattr(c, key)[i] for c in sims]))
+        rows.append(row)
+    dev = max(float(np.max(np.abs(getattr(c, key)[:-1] / getattr(theory, key)[:-1] - 1)))
+              for c in sims for key in ("train_loss", "test_loss"))
+    return {"title": "Learning curves: theory and finite-size simulation",
+            "figure": "learning_curves.png",
+            "text": (f"d = {d}, p = {problem.sizes(d)[0]}, n = {problem.sizes(d)[1]}; gradient "
+                     f"flow in the training time τ = kη/d² from A(0) = 0. The asymptotic E_score "
+                     f"is smallest at τ ≈ {tau[k]:.3g} (E_score = {theory.score_error[k]:.3g}). "
+                     f"Largest relative deviation of the simulated L_train, L_test from the "
+                     f"theory over τ: {dev:.2%}."),
+            "rows": rows}
+
+
+def _timescales_section(problem, d, seeds, outdir, verbose):
+    """Spectral and curve timescales, and their scaling with ψ_n at fixed ψ_p."""
+    from ._plot_timescales import plot_scaling_curves, plot_scaling_times
+    from ._scaling import scaling_report
+
+    _progress("timescales and their scaling with psi_n", verbose)
+    # the scaling needs ψp well above ψn: the paper's Fig. 5 setting ψp = 64 at least
+    psi_p = max(problem.psi_p, 64.0)
+    psi_n = tuple(psi_p / 16 * f for f in (1.0, 2.0, 4.0, 8.0))
+    rep = scaling_report(psi_p, psi_n, problem.t, problem.activation, problem.spectrum,
+                         tau=np.append(np.logspace(-1, 7, 97), np.inf))
+    fig, axes = new_figure(1, 3, size=(5, 4))
+    plot_scaling_curves(axes[0, 0], rep, "score_error")
+    plot_scaling_curves(axes[0, 1], rep, "gen_loss")
+    plot_scaling_times(axes[0, 2], rep)
+    fig.savefig(os.path.join(outdir, "timescales.png"), dpi=110)
+    with open(os.path.join(outdir, "timescales.json"), "w") as fh:
+        json.dump(rep.as_dict(), fh, default=str)
+    rows = []
+    for i, pn in enumerate(rep.psi_n):
+        rows.append({"psi_n": float(pn), "tau_gen (curve)": float(rep.tau_gen["curve"][i]),
+                     "tau_gen (spectral)": float(rep.tau_gen["spectral"][i]),
+                     "tau_mem (curve)": float(rep.tau_mem["curve"][i]),
+                     "tau_mem (spectral)": float(rep.tau_mem["spectral"][i]),
+                     "tau_mem (onset)": float(rep.tau_mem["onset"][i])})
+    fits = "; ".join(f"{g}.{k} ∝ ψn^{a:.2f}±{e:.2f}" for g in ("tau_gen", "tau_mem")
+                     for k, (a, e) in rep.exponents[g].items() if k in ("curve", "spectral"))
+    return {"title": f"Timescales across ψn at ψp = {psi_p:g}",
+            "figure": "timescales.png",
+            "text": f"Power-law fits: {fits}. Definitions: {rep.definitions}",
+            "rows": rows}
+
+
+def _phase_section(problem, d, seeds, outdir, verbose):
+    """The (ψ_n, τ) phase diagram at the problem's ψ_p."""
+    from ._phase import phase_map_time
+    from ._plot_phase import label_legend_handles, plot_phase_time
+
+    _progress("phase diagram over (psi_n, tau)", verbose)
+    pm = phase_map_time(problem, np.logspace(-0.5, np.log10(problem.psi_p * 8), 20),
+                        np.logspace(0, 6, 25), progress=verbose)
+    fig, axes = new_figure(1, 1, size=(7, 5))
+    plot_phase_time(axes[0, 0], pm)
+    fig.legend(handles=label_legend_handles(), loc="outside lower center", ncols=3,
+               fontsize="x-small")
+    fig.savefig(os.path.join(outdir, "phase_diagram.png"), dpi=110)
+    with open(os.path.join(outdir, "phase_diagram.json"), "w") as fh:
+        json.dump(pm.as_dict(), fh, default=str)
+    b = pm.boundaries
+    rows = [{"psi_n": float(x), "tau_gen": float(g), "tau_mem": float(m),
+             "tau_mem (leading order)": float(lo)}
+            for x, g, m, lo in zip(pm.psi_n[::4], b["boundary_tau_gen"][::4],
+                                   b["boundary_tau_mem"][::4],
+                                   b["boundary_tau_mem_leading"][::4])]
+    return {"title": f"Phase diagram at ψp = {problem.psi_p:g}", "figure": "phase_diagram.png",
+            "text": pm.thresholds.describe(), "rows": rows}
 
 
 def _table_md(rows):
@@ -94,8 +170,9 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
         problem: model (default ψ_p = 16, ψ_n = 4, t = 0.1, tanh, isotropic).
         d: dimension of the finite-size runs.
         seeds: seeds of the finite-size draws.
-        sections: extra sections, callables ``(problem, d, outdir, verbose) -> dict`` with
-            keys ``title``, ``figure`` (file name or None), ``text`` (Markdown), ``rows``.
+        sections: the sections, callables ``(problem, d, seeds, outdir, verbose) -> dict``
+            with keys ``title``, ``figure`` (file name or None), ``text``, ``rows``
+            (default :func:`default_sections`).
         verbose: print progress on stderr.
 
     Returns:
@@ -104,18 +181,10 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
     problem = problem or Problem(16, 4, 0.1, "tanh")
     os.makedirs(outdir, exist_ok=True)
     start = time.perf_counter()
-    rows, summary = _curves_section(problem, d, seeds, outdir, verbose)
-    blocks = [{
-        "title": "Finite-size learning curves (exact noise-averaged model)",
-        "figure": "learning_curves.png",
-        "text": (f"d = {d}, p = {problem.sizes(d)[0]}, n = {problem.sizes(d)[1]}; gradient "
-                 f"flow in the training time τ = kη/d². E_score is smallest at "
-                 f"τ ≈ {summary['tau_min_score_error']:.3g} "
-                 f"(E_score = {summary['min_score_error']:.3g})."),
-        "rows": rows,
-    }]
-    for section in sections or ():
-        blocks.append(section(problem, d, outdir, verbose))
+    blocks = []
+    for section in (sections if sections is not None else default_sections()):
+        blocks.append(section(problem, d, tuple(seeds), outdir, verbose))
+    summary = {b["title"]: b["text"] for b in blocks}
     elapsed = time.perf_counter() - start
     meta = {"parameters": {**problem.params(), "d": d, "seeds": list(seeds)},
             "versions": _versions(), "run_time_s": elapsed,
@@ -159,5 +228,5 @@ def _write_index(outdir, blocks, meta):
 
 
 def default_sections():
-    """Sections beyond the learning curves, those whose modules are available."""
-    return []
+    """The sections of the default report, in order."""
+    return [_curves_section, _timescales_section, _phase_section]

@@ -399,6 +399,7 @@ def _to_numpy(tree):
 
 # ----------------------------------------------------------------------------- public
 
+@float64
 def as_params(problem) -> ResolventParams:
     """Accept a :class:`Problem` or :class:`ResolventParams` (checked, as float64 arrays).
 

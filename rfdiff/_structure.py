@@ -201,12 +201,12 @@ class MeasureQuadrature:
     converged: bool
     structure: SpectralStructure = dataclasses.field(repr=False)
 
-    def integrate(self, f) -> float:
-        """∫ f dν for a vectorised function f of λ."""
+    def integrate(self, f):
+        """∫ f dν for a vectorised function f of λ (a float, or complex if f is)."""
         val = np.sum(self.weights * f(self.nodes))
         if self.atom_locations.size:
-            val += np.sum(self.atom_masses * f(self.atom_locations))
-        return float(val)
+            val = val + np.sum(self.atom_masses * f(self.atom_locations))
+        return complex(val) if np.iscomplexobj(val) else float(val)
 
     def part_masses(self) -> np.ndarray:
         """Mass of the measure on each part of ``structure.parts`` (atoms included)."""
@@ -368,18 +368,14 @@ def _find_bulks(P, grid, sol, eps, notes, base):
 
 # ----------------------------------------------------------------------------- edges
 
-def _fold_parts(y, P):
-    """F(q, r; w), J = ∂F/∂(q, r) and ∂F/∂w at real y = (q, r, w)."""
+def _fold_system(y, P):
+    """Real fold system: F(q, r; w) = 0 and det ∂F/∂(q, r) = 0, unknowns y = (q, r, w)."""
     x = y[:2].astype(jnp.complex128)
     w = y[2].astype(jnp.complex128)
-    F = jnp.real(_residual(x, w, P))
-    J = jnp.real(_jacobian(x, w, P))
-    dFdw = jnp.stack([-P.psi_p * y[0] ** 2, jnp.zeros_like(y[0])])
-    return F, J, dFdw
-
-
-def _det2(J):
-    return J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+    F = _residual(x, w, P)
+    J = _jacobian(x, w, P)
+    det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
+    return jnp.real(jnp.stack([F[0], F[1], det]))
 
 
 def _det3(A):
@@ -389,39 +385,23 @@ def _det3(A):
 
 
 def _solve3(A, b):
-    """3×3 solve by Cramer's rule (compiles much faster than a pivoted LU)."""
+    """3×3 solve by Cramer's rule (compiles faster than a pivoted LU)."""
     cols = [_det3(A.at[:, k].set(b)) for k in range(3)]
     return jnp.stack(cols) / _det3(A)
 
 
-def _fold_step(y, P):
-    """Newton step for the fold system F(q, r; w) = 0, det ∂F/∂(q, r) = 0.
-
-    The rows of F use the exact Jacobian; the gradient of the determinant is taken by
-    central differences (relative step 1e-6): an approximate last row only slows the
-    final convergence slightly, and it avoids nested differentiation, which would
-    double the compile time of this kernel.
-    """
-    F, J, dFdw = _fold_parts(y, P)
-    g = _det2(J)
-    grads = []
-    for k in range(3):
-        h = 1e-6 * (jnp.abs(y[k]) + 1e-300)
-        e = jnp.zeros(3).at[k].set(h)
-        grads.append((_det2(_fold_parts(y + e, P)[1]) - _det2(_fold_parts(y - e, P)[1]))
-                     / (2 * h))
-    A = jnp.stack([jnp.concatenate([J[0], dFdw[:1]]), jnp.concatenate([J[1], dFdw[1:]]),
-                   jnp.stack(grads)])
-    return _solve3(A, jnp.concatenate([F, g[None]]))
-
-
 def _fold_newton_core(y0, P):
+    jac = jax.jacfwd(_fold_system)
+
+    def step(y):
+        return _solve3(jac(y, P), _fold_system(y, P))
+
     def one(y):
         def body(_, y):
-            dy = _fold_step(y, P)
+            dy = step(y)
             return jnp.where(jnp.all(jnp.isfinite(dy)), y - dy, y)
         y = jax.lax.fori_loop(0, 40, body, y)
-        return y, jnp.abs(_fold_step(y, P)[2])
+        return y, jnp.abs(step(y)[2])
 
     return jax.vmap(one)(y0)
 
