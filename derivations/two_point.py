@@ -79,7 +79,9 @@ def _check_talbot_rule():
 def _check_loss_decomposition():
     d, p = 2, 3
     W = sp.Matrix(p, d, lambda i, j: sp.Symbol(f"w{i}{j}"))
-    sym = lambda n: sp.Matrix(p, p, lambda i, j: sp.Symbol(f"{n}{min(i, j)}{max(i, j)}"))  # noqa: E731
+    def sym(n):
+        return sp.Matrix(p, p, lambda i, j: sp.Symbol(f"{n}{min(i, j)}{max(i, j)}"))
+
     f, Ut = sym("f"), sym("u")
     b, delta = sp.symbols("b Delta", positive=True)
     K = W * W.T
@@ -169,9 +171,12 @@ def two_point_formula(m, a, b, rho, v2):
     qq = a["q"] * b["q"]
     den = a["beta"] + m.E([L * x for L, x in zip(a["Lam"], ll)])
     phis = ([1] * len(m.atoms), m.atoms)  # K, S
-    tau = [b["q"] / den] + [(b["q"] * m.E([p * l for p, l in zip(psi, b["ell"])])
-                             - m.psi_p * qq * m.E([L * p * x for L, p, x in zip(a["Lam"], psi, ll)]))
-                            / den for psi in phis]
+    def tau_psi(psi):
+        first = b["q"] * m.E([p * l for p, l in zip(psi, b["ell"])])
+        second = m.psi_p * qq * m.E([L * p * x for L, p, x in zip(a["Lam"], psi, ll)])
+        return (first - second) / den
+
+    tau = [b["q"] / den] + [tau_psi(psi) for psi in phis]
     T = [tau]
     for phi in phis:
         e = m.E([p * x for p, x in zip(phi, ll)])
@@ -235,7 +240,8 @@ def _check_diagonal(m, rng):
     Gx = G.jacobian([q, r]).subs(at)
     Gz = G.jacobian(list(zeta)).subs(at)
     dx = -Gx.inv() * Gz
-    ds = (sp.Matrix([s]).jacobian([q, r]).subs(at) * dx + sp.Matrix([s]).jacobian(list(zeta)).subs(at))
+    s_mat = sp.Matrix([s])
+    ds = s_mat.jacobian([q, r]).subs(at) * dx + s_mat.jacobian(list(zeta)).subs(at)
     F = two_point_formula(m, a, a, rho, v2)
     for k, (name, Fy) in enumerate(zip("IKS", (F[2], F[0], F[1]))):
         assert sp.simplify(Fy + m.psi_p * ds[0, k]) == 0, f"F_{name}(z, z) ≠ −ψ_p ∂s/∂ζ_{name}"

@@ -13,12 +13,20 @@ from ._curve_timescales import CurveTimescales, curve_timescales
 from ._flow import Curves, Flow, gradient_flow, learning_curves, losses_of, weights_at
 from ._instance import Instance, draw, finite_size_instance
 from ._memory import MemoryPlanError
+from ._leading_order import (ROLES, generalisation_density, generalisation_edges,
+                             memorisation_density, memorisation_edges, population_params,
+                             predicted_counts, predicted_masses)
 from ._phase import (LABELS, PhaseMap, PhaseThresholds, phase_labels, phase_map_size,
                      phase_map_time, size_boundary, time_boundaries)
 from ._phase_confirm import confirm_points, simulated_phase
 from ._problem import Problem
 from ._spectrum_data import DataSpectrum, isotropic, parse_spectrum, two_atom
+from ._plot_spectrum import spectrum_figure
+from ._resolvent import (ResolventParams, ResolventResult, resolvent_core, resolvent_params,
+                         solve_on_grid, solve_resolvent, spectral_density, spectral_scale)
 from ._scaling import ScalingReport, fit_power_law, scaling_report
+from ._structure import (MeasureQuadrature, SpectralPart, SpectralStructure,
+                         measure_quadrature, spectral_cdf, spectral_structure, wasserstein1)
 from ._timescales import Timescales, spectral_timescales, timescales
 from ._training import gradient_descent, log_steps, noisy_training
 
@@ -35,11 +43,17 @@ __all__ = [
     "Flow",
     "Instance",
     "LABELS",
+    "MeasureQuadrature",
     "MemoryPlanError",
     "PhaseMap",
     "PhaseThresholds",
     "Problem",
+    "ROLES",
+    "ResolventParams",
+    "ResolventResult",
     "ScalingReport",
+    "SpectralPart",
+    "SpectralStructure",
     "Timescales",
     "activation",
     "asymptotic_curves",
@@ -50,23 +64,41 @@ __all__ = [
     "draw",
     "finite_size_instance",
     "fit_power_law",
+    "generalisation_density",
+    "generalisation_edges",
     "gradient_descent",
     "gradient_flow",
     "isotropic",
     "learning_curves",
     "log_steps",
     "losses_of",
+    "measure_quadrature",
+    "memorisation_density",
+    "memorisation_edges",
     "noisy_training",
     "parse_spectrum",
     "phase_labels",
     "phase_map_size",
     "phase_map_time",
+    "population_params",
+    "predicted_counts",
+    "predicted_masses",
+    "resolvent_core",
+    "resolvent_params",
     "scaling_report",
     "simulated_phase",
     "size_boundary",
+    "solve_on_grid",
+    "solve_resolvent",
+    "spectral_cdf",
+    "spectral_density",
+    "spectral_scale",
+    "spectral_structure",
     "spectral_timescales",
+    "spectrum_figure",
     "time_boundaries",
     "timescales",
     "two_atom",
+    "wasserstein1",
     "weights_at",
 ]

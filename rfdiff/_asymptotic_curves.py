@@ -16,16 +16,19 @@ of (−π, π), ẑ(θ) = N(−0.6122 + 0.5017 θ cot(0.6407 θ) + 0.2645 iθ), 
 z_k = −ẑ(θ_k)/(cτ) and the weights ω_k = e^{ẑ_k} ẑ'(θ_k)/(iN ẑ_k) do not depend on τ or c.
 Each trace is then a single sum of s(z_k) (one point) or a double sum of F(z_j, z_k) (two
 points) from :mod:`rfdiff._two_point`; no real-axis density is needed. The relative error
-of the scalar rule is ~2e-12 at N = 24 for every λ ≥ 0 and τ > 0 (tests/test_asymptotic_curves.py
-checks the assembled curves against the eigendecomposition of a finite matrix to 1e-9).
+of the scalar rule is ~2e-12 at N = 24 for every λ ≥ 0 and τ > 0 (the tests check the
+assembled curves against the eigendecomposition of a finite matrix to 1e-9). Nodes and
+weights come in conjugate pairs, so only the N/2 points above the axis are solved and the
+double sum is 2 Re Σ_{j ≤ N/2} Σ_k.
 
-τ = ∞ uses f = U⁻¹, i.e. the single point z = 0 with weight 1, which lies left of the
-spectrum when s_t² > 0; with s_t² = 0 (e.g. a linear activation) U is singular in the limit
-and τ = ∞ is refused. τ = 0 gives L_train = L_test = 1 exactly (no points).
+τ = ∞ uses f = U⁻¹ = R_0, the point z = 0 (weight ½ in two mirrored slots), which lies
+left of the spectrum when s_t² > 0; with s_t² = 0 (e.g. a linear activation) U is singular
+in the limit and τ = ∞ is refused. τ = 0 gives L_train = L_test = 1 exactly (no points).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import NamedTuple
@@ -36,8 +39,8 @@ import numpy as np
 
 from ._flow import Curves
 from ._problem import Problem
-from ._two_point import (SpectralParams, one_point_core, spectral_bound, spectral_params,
-                         two_point_from)
+from ._two_point import (SYMMETRY_TOL, SpectralParams, one_point_core, pair_table,
+                         population_trace, spectral_bound, spectral_params)
 from ._x64 import float64
 
 __all__ = ["AsymptoticCurves", "ContourPoints", "asymptotic_curves", "talbot_contour",
@@ -59,8 +62,10 @@ class ContourPoints(NamedTuple):
         z_f: (T, N) points of f_τ(U) = Σ_k weight_k (U − z_f,k)⁻¹.
         z_g: (T, N) points of g_τ(U) = Σ_k weight_k (U − z_g,k)⁻¹.
         weight: (T, N) complex weights (rows: the Talbot weights for 0 < τ < ∞,
-            (1, 0, …) at τ = ∞ with the point z = 0, and 0 at τ = 0). Unused slots hold a
-            real negative point, left of every spectrum, with weight 0.
+            (½, 0, …, 0, ½) at τ = ∞ with the point z = 0 in the first and last slots,
+            and 0 at τ = 0). Unused slots hold a real negative point, left of every
+            spectrum, with weight 0. Every row satisfies z_{N−1−k} = conj(z_k) and
+            weight_{N−1−k} = conj(weight_k) (up to rounding of the Talbot nodes).
     """
 
     tau: np.ndarray
@@ -163,9 +168,12 @@ def contour_points(problem: Problem, tau, nodes: int = DEFAULT_NODES) -> Contour
     z_f = np.where(finite[:, None], -zhat[None, :] / (rate * safe[:, None]), pad + 0j)
     z_g = np.where(finite[:, None], z_f / 2.0, pad + 0j)
     weight = np.where(finite[:, None], omega[None, :], 0j)
+    # τ = ∞: f = U⁻¹ = R(0), split over the first and last slots so that every row stays
+    # symmetric under k → N−1−k with conjugation (the solver uses that symmetry)
     inf = np.isinf(tau)
-    z_f[inf, 0] = z_g[inf, 0] = 0.0
-    weight[inf, 0] = 1.0
+    for k in (0, N - 1):
+        z_f[inf, k] = z_g[inf, k] = 0.0
+        weight[inf, k] = 0.5
     return ContourPoints(tau, z_f.astype(np.complex128), z_g.astype(np.complex128),
                          weight.astype(np.complex128).reshape(T, N))
 
@@ -188,7 +196,15 @@ def combine_traces(problem: Problem, points: ContourPoints, s_f, s_g, F_pop) -> 
 
     Returns:
         :class:`rfdiff.Curves` (NumPy arrays).
+
+    Raises:
+        ValueError: if the shapes of the traces do not match the points.
     """
+    T, N = points.z_f.shape
+    for name, arr, shape in (("s_f", s_f, (T, N)), ("s_g", s_g, (T, N)),
+                             ("F_pop", F_pop, (T, N, N))):
+        if np.shape(arr) != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {np.shape(arr)}")
     with jax.enable_x64(True):
         out = _combine(_loss_constants(problem), jnp.asarray(points.weight),
                        jnp.asarray(s_f), jnp.asarray(s_g), jnp.asarray(F_pop))
@@ -212,28 +228,52 @@ def _loss_constants(problem):
                             for v in (problem.psi_p, b2, problem.delta, trace)))
 
 
-def _combine(C, weight, s_f, s_g, F_pop):
+def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0):
+    """Loss assembly. F_pop has shape (T, M, N) with left weights ``left`` (T, M)
+    (default: all N weights, M = N); ``factor`` multiplies the double sum."""
+    left = weight if left is None else left
     # the complex sums are real up to rounding: nodes and weights come in conjugate pairs
     tr_f = C.psi_p * jnp.real(jnp.sum(weight * s_f, axis=-1))        # (1/d) Tr K f
     tr_g = C.psi_p * jnp.real(jnp.sum(weight * s_g, axis=-1))        # (1/d) Tr K g
-    quad = jnp.real(jnp.einsum("tj,tjk,tk->t", weight, F_pop, weight))  # (1/d) Tr K fŨf
+    quad = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, F_pop, weight))  # (1/d)Tr KfŨf
     train = 1.0 - C.b2 * tr_g
     test = 1.0 + C.b2 * quad - 2.0 * C.b2 * tr_f
     score = (test - 1.0 + C.delta * C.score_trace) / C.delta
     return train, test, score
 
 
+def _mirror(sol, half):
+    """Full rows from the first half: slot N−1−k holds the conjugate of slot k."""
+    def full(v):
+        lower = jnp.conj(v[:, ::-1]) if jnp.iscomplexobj(v) else v[:, ::-1]
+        return jnp.concatenate([v, lower], axis=1)
+    return jax.tree_util.tree_map(full, sol)
+
+
 def _core(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
-    """Jit-able: one-point solves at all nodes, the N×N two-point table per time."""
-    sol_f = one_point_core(P, z_f)
-    sol_g = one_point_core(P, z_g)
-    a = jax.tree_util.tree_map(lambda v: v[:, :, None], sol_f)
+    """Jit-able: one-point solves at the first half of the nodes (the rest by conjugation),
+    and the two-point table of (first half) × (all nodes) per time."""
+    half = z_f.shape[1] // 2
+    sol_f = _mirror(one_point_core(P, z_f[:, :half]), half)
+    sol_g = _mirror(one_point_core(P, z_g[:, :half]), half)
+    a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
     b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    two = two_point_from(P, a, b)
-    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, two.F_pop)
-    residual = jnp.maximum(jnp.max(two.residual, axis=(1, 2)), jnp.max(sol_g.residual, axis=1))
-    converged = jnp.all(two.converged, axis=(1, 2)) & jnp.all(sol_g.converged, axis=1)
+    F_K, F_S, F_I = pair_table(P, a, b)  # (T, half, N)
+    F_pop = population_trace(P, F_K, F_S, F_I)
+    # Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...) by conjugation symmetry
+    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, F_pop,
+                                  left=weight[:, :half], factor=2.0)
+    # two-point residual: F(z_j, z_k) = F(z_k, z_j) on the (first half)² block, which the
+    # formulas satisfy only at exact one-point solutions
+    defect = functools.reduce(jnp.maximum, [
+        jnp.max(jnp.abs(F[:, :, :half] - jnp.swapaxes(F[:, :, :half], 1, 2))
+                / jnp.abs(F[:, :, :half]), axis=(1, 2)) for F in (F_K, F_S, F_I)])
+    residual = jnp.maximum(jnp.maximum(jnp.max(sol_f.residual, axis=1),
+                                       jnp.max(sol_g.residual, axis=1)), defect)
+    converged = (jnp.all(sol_f.converged, axis=1) & jnp.all(sol_g.converged, axis=1)
+                 & (defect <= SYMMETRY_TOL))
     finite = jnp.isfinite(train) & jnp.isfinite(test) & jnp.isfinite(score)
+    residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
     return train, test, score, converged & finite, residual
 
 
@@ -288,7 +328,7 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES) -> A
                                                (train, test, score, converged, residual))
     if not np.all(converged):
         warnings.warn(f"asymptotic_curves: no convergence at tau = {tau[~converged]!r}",
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=3)
     curves = Curves(tau, train, test, test - train, score)
     return AsymptoticCurves(curves, converged, residual, nodes)
 

@@ -30,18 +30,30 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
+def _check_grid_args(args):
+    """Errors that do not need the spectrum, reported before any computation."""
+    if args.points < 2 or args.points > 1_000_000:
+        raise ValueError(f"--points must be between 2 and 1000000, got {args.points!r}")
+    for name in ("lambda_min", "lambda_max"):
+        value = getattr(args, name)
+        if value is not None and not np.isfinite(value):
+            raise ValueError(f"--{name.replace('_', '-')} must be finite, got {value!r}")
+    if (args.lambda_min is not None and args.lambda_max is not None
+            and args.lambda_max <= args.lambda_min):
+        raise ValueError(f"--lambda-max must exceed --lambda-min, got {args.lambda_min!r} "
+                         f"and {args.lambda_max!r}")
+    if args.log_grid and args.lambda_min is not None and args.lambda_min <= 0:
+        raise ValueError(f"--log-grid needs --lambda-min > 0, got {args.lambda_min!r}")
+
+
 def _grid(args, structure, problem):
     tops = [part.hi for part in structure.parts if part.role != "outlier"]
     top = max(tops) if tops else float(problem.coefficients.s2) + 1.0
     lo = args.lambda_min if args.lambda_min is not None else min(
         0.0, float(problem.coefficients.s2))
     hi = args.lambda_max if args.lambda_max is not None else 1.05 * top
-    if not np.isfinite(lo) or not np.isfinite(hi):
-        raise ValueError(f"--lambda-min/--lambda-max must be finite, got {lo!r}, {hi!r}")
     if hi <= lo:
         raise ValueError(f"--lambda-max must exceed --lambda-min, got {lo!r} and {hi!r}")
-    if args.points < 2 or args.points > 1_000_000:
-        raise ValueError(f"--points must be between 2 and 1000000, got {args.points!r}")
     if args.log_grid:
         if lo <= 0:
             raise ValueError(f"--log-grid needs --lambda-min > 0, got {lo!r}")
@@ -54,6 +66,7 @@ def run(args) -> dict:
     from ._structure import spectral_structure, wasserstein1
 
     problem = problem_from_args(args)
+    _check_grid_args(args)
     if args.d < 1:
         raise ValueError(f"--d must be a positive integer, got {args.d!r}")
     if args.compare_d is not None and args.compare_d < 1:

@@ -49,7 +49,7 @@ from ._validation import positive, positive_int
 from ._x64 import float64
 
 __all__ = ["GenerationCurve", "MemorisationStudy", "generation_curve", "memorisation_study",
-           "onset_time", "describe", "DEFAULT_TAU"]
+           "onset_time", "degradation_time", "describe", "DEFAULT_TAU"]
 
 #: default training-time grid of the experiment (paper time τ), with τ = ∞ appended
 DEFAULT_TAU = np.concatenate([np.logspace(1, 8, 15), [np.inf]])
@@ -90,6 +90,11 @@ class GenerationCurve:
     def onset(self, level: float = 0.1) -> float:
         """First τ at which f_mem reaches ``level`` (see :func:`onset_time`)."""
         return onset_time(self.tau, self.metrics["f_mem"], level)
+
+    def degradation(self, key: str = "gaussian_kl") -> float:
+        """τ at which a quality metric has risen half-way (in log) from its best value
+        to its final value (see :func:`degradation_time`)."""
+        return degradation_time(self.tau, self.metrics[key])
 
     def as_dict(self) -> dict:
         """JSON-ready dict (lists; ``inf`` kept as a float)."""
@@ -135,6 +140,46 @@ def onset_time(tau, f_mem, level: float = 0.1) -> float:
         return float(tau[0])
     w = (level - f[i - 1]) / (f[i] - f[i - 1])
     return float(np.exp(np.log(tau[i - 1]) + w * (np.log(tau[i]) - np.log(tau[i - 1]))))
+
+
+def degradation_time(tau, values) -> float:
+    """Training time at which a quality metric (lower is better) has degraded half-way.
+
+    From the best (smallest) value v_min at τ_best, the metric rises towards its value
+    v_end at the last grid time (τ = ∞ if present). The degradation time is the first
+    τ > τ_best at which it reaches the geometric mean √(v_min v_end) (a half-way point
+    in log, as KL-type metrics span decades), interpolated linearly in log τ and log v.
+
+    Args:
+        tau: (T,) increasing training times (``inf`` allowed as the last one).
+        values: (T,) metric values (> 0).
+
+    Returns:
+        The time; ``nan`` when the metric does not end above its best value or is not
+        positive and finite.
+
+    Raises:
+        ValueError: for mismatched shapes.
+    """
+    tau, v = np.asarray(tau, float), np.asarray(values, float)
+    if tau.shape != v.shape or tau.ndim != 1:
+        raise ValueError(f"tau and values must be 1-D of the same shape, got {tau.shape} "
+                         f"and {v.shape}")
+    if not np.all(np.isfinite(v) & (v > 0)):
+        return float("nan")
+    finite = np.isfinite(tau) & (tau > 0)
+    ft, fv = tau[finite], v[finite]
+    i = int(np.argmin(fv))
+    if not v[-1] > fv[i]:
+        return float("nan")
+    target = np.sqrt(fv[i] * v[-1])
+    above = np.nonzero(fv[i:] >= target)[0]
+    if above.size == 0:  # only the τ = ∞ value is above: the crossing is off the grid
+        return float("inf")
+    j = i + int(above[0])
+    lv0, lv1 = np.log(fv[j - 1]), np.log(fv[j])
+    w = (np.log(target) - lv0) / (lv1 - lv0)
+    return float(np.exp(np.log(ft[j - 1]) + w * (np.log(ft[j]) - np.log(ft[j - 1]))))
 
 
 def _theory_tau_mem(field: ScoreField):
@@ -230,6 +275,9 @@ class MemorisationStudy:
         onset: (len(curves),) onset times (``inf`` where f_mem stays below ``level``).
         exponent: least-squares slope of log onset against log n over the finite onsets
             (nan with fewer than two), i.e. onset ∝ n^exponent.
+        degradation: (len(curves),) Gaussian-KL degradation times
+            (:func:`degradation_time`).
+        degradation_exponent: the same slope for the degradation times.
         build_s: wall time of the score fields.
     """
 
@@ -237,6 +285,8 @@ class MemorisationStudy:
     level: float
     onset: np.ndarray
     exponent: float
+    degradation: np.ndarray
+    degradation_exponent: float
     build_s: float
 
     def table(self) -> list[dict]:
@@ -251,7 +301,10 @@ class MemorisationStudy:
     def as_dict(self) -> dict:
         """JSON-ready dict."""
         return {"level": self.level, "onset": np.asarray(self.onset).tolist(),
-                "exponent": self.exponent, "build_s": self.build_s,
+                "exponent": self.exponent,
+                "degradation": np.asarray(self.degradation).tolist(),
+                "degradation_exponent": self.degradation_exponent,
+                "build_s": self.build_s,
                 "curves": [c.as_dict() for c in self.curves]}
 
 
@@ -298,9 +351,11 @@ def memorisation_study(problem: Problem, d: int, psi_n_values, tau=None, *, time
                             instance_method)
         build_s += time.perf_counter() - start
         curves.append(generation_curve(field, tau, **curve_kwargs))
+    ns = [c.n for c in curves]
     onset = np.array([c.onset(level) for c in curves])
-    return MemorisationStudy(tuple(curves), float(level), onset,
-                             _exponent([c.n for c in curves], onset), build_s)
+    degr = np.array([c.degradation() for c in curves])
+    return MemorisationStudy(tuple(curves), float(level), onset, _exponent(ns, onset), degr,
+                             _exponent(ns, degr), build_s)
 
 
 def describe(study: MemorisationStudy) -> str:
@@ -321,7 +376,9 @@ def describe(study: MemorisationStudy) -> str:
                          f"{m['nn_train']:6.2f} {m['nn_test']:6.2f}")
         tm = c.theory_tau_mem
         lines.append(f"  onset(f_mem>={study.level:g}) = {c.onset(study.level):.3g}; "
+                     f"KL degradation = {c.degradation():.3g}; "
                      f"best_tau(t_min) = {c.best_tau[0]:.3g}; theory tau_mem(t_min) = "
                      + (f"{tm[0]:.3g}..{tm[1]:.3g}" if tm else "n/a"))
-    lines.append(f"onset exponent (onset ∝ n^x): x = {study.exponent:.3g}")
+    lines.append(f"onset exponent (onset ∝ n^x): x = {study.exponent:.3g}; "
+                 f"KL degradation exponent: x = {study.degradation_exponent:.3g}")
     return "\n".join(lines)

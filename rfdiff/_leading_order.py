@@ -4,10 +4,9 @@ These closed forms are approximations of the exact asymptotic spectrum computed 
 :mod:`rfdiff._resolvent` / :mod:`rfdiff._structure`; they are kept separate so that one
 can measure how far they are from the exact solution at given parameters.
 
-Eigenvalue counts (exact at finite size for the Gaussian-equivalent U, from ranks).
-U − s_t² I = (1/n) G Gᵀ + b_t² W̃W̃ᵀ lives on span(W̃, Ω), of dimension min(p, n + d); G
-(p×n) has rank min(p, n) when v_t > 0. Filling the p dimensions from the strongest
-directions down:
+Eigenvalue counts, from ranks of the Gaussian-equivalent U. U − s_t² I = (1/n) G Gᵀ +
+b_t² W̃W̃ᵀ lives on span(W̃, Ω), of dimension min(p, n + d); G (p×n) has rank min(p, n)
+when v_t > 0. Filling the p dimensions from the strongest directions down:
 
 - generalisation ρ₂: the data directions that carry the signal, min(d, n, p);
 - memorisation ρ₁: the remaining data directions (noise only), min(p, n) − ρ₂;
@@ -20,6 +19,14 @@ directions down:
 For ψ_p > ψ_n + 1 and ψ_n > 1 this gives atom p − n − d, d-component d, ρ₁ n − d, ρ₂ d.
 For the linear activation (v_t = 0) there is no Ω term: ρ₂ = min(n, d, p), feature-only
 min(p, d) − ρ₂, no ρ₁ and no d-component, atom p − min(p, d).
+
+The atom count is exact for the Gaussian-equivalent U (p − n − d eigenvalues equal to
+s_t²). The others are checked against the masses of the asymptotic parts (equal to
+1e-8 on random parameters, tests/test_structure.py) and against finite-size matrices where
+the parts are separated (tests/test_spectrum_finite_size.py, including ψ_n < 1 and
+ψ_p < ψ_n). Parts can merge (their counts add) or split: with well-separated data
+eigenvalues the d-component and ρ₂ break into one piece per atom of ρ_Σ, of mass
+proportional to its weight, and such a piece can join ρ₁ (see rfdiff._structure).
 """
 
 from __future__ import annotations

@@ -37,6 +37,42 @@ def _versions():
             "scipy": scipy.__version__, "python": platform.python_version()}
 
 
+_INSTANCES: dict = {}
+
+
+def _instance(problem, d, seed):
+    # sections of one report share the finite-size draws
+    key = (problem, d, seed)
+    if key not in _INSTANCES:
+        _INSTANCES[key] = finite_size_instance(problem, d, seed=seed, method="exact")
+    return _INSTANCES[key]
+
+
+def _spectrum_section(problem, d, seeds, outdir, verbose):
+    """Asymptotic spectrum of U with its parts, against the finite-size eigenvalues."""
+    from ._plot_spectrum import spectrum_figure
+    from ._structure import spectral_structure, wasserstein1
+
+    _progress("asymptotic spectrum and its parts", verbose)
+    structure = spectral_structure(problem, d=d)
+    eig = np.linalg.eigvalsh(_instance(problem, d, seeds[0]).U)
+    fig = spectrum_figure(problem, structure, eigenvalues=eig)
+    fig.savefig(os.path.join(outdir, "spectrum.png"), dpi=110)
+    with open(os.path.join(outdir, "spectrum.json"), "w") as fh:
+        json.dump({"parts": structure.as_dicts(), "notes": list(structure.notes)}, fh,
+                  default=str)
+    rows = [{"part": f"{p.kind}: {p.role}", "lo": p.lo, "hi": p.hi, "mass": p.mass,
+             f"eigenvalues at d={d}": p.count if p.count is not None else float("nan")}
+            for p in structure.parts]
+    w1 = wasserstein1(problem, eig)
+    return {"title": "Spectrum of U: theory and finite size", "figure": "spectrum.png",
+            "text": (f"Parts found from the self-consistent equations (edges from the fold "
+                     f"condition). Histogram: eigenvalues of the exact U at d = {d}, seed "
+                     f"{seeds[0]}; Wasserstein-1 distance to the theory {w1:.3g}. "
+                     + " ".join(structure.notes)),
+            "rows": rows}
+
+
 def _curves_section(problem, d, seeds, outdir, verbose):
     """Learning curves: the d → ∞ theory with finite-size simulations for several seeds."""
     from ._asymptotic_curves import asymptotic_curves
@@ -48,8 +84,7 @@ def _curves_section(problem, d, seeds, outdir, verbose):
     sims = []
     for seed in seeds:
         _progress(f"exact matrices and gradient flow at d={d}, seed={seed}", verbose)
-        inst = finite_size_instance(problem, d, seed=seed, method="exact")
-        sims.append(learning_curves(gradient_flow(inst), tau))
+        sims.append(learning_curves(gradient_flow(_instance(problem, d, seed)), tau))
     fig, axes = new_figure(1, 2)
     _plot(axes[0, 0], theory, ("train_loss", "test_loss"), label_suffix=" (d→∞)")
     _plot(axes[0, 1], theory, ("score_error", "gen_loss"), label_suffix=" (d→∞)")
@@ -145,18 +180,23 @@ def _phase_section(problem, d, seeds, outdir, verbose):
             "text": pm.thresholds.describe(), "rows": rows}
 
 
+def _fmt(value):
+    return f"{value:.4g}" if isinstance(value, int | float | np.number) else str(value)
+
+
 def _table_md(rows):
     keys = list(rows[0])
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
-        lines.append("| " + " | ".join(f"{r[k]:.4g}" for k in keys) + " |")
+        lines.append("| " + " | ".join(_fmt(r[k]) for k in keys) + " |")
     return "\n".join(lines)
 
 
 def _table_html(rows):
     keys = list(rows[0])
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{r[k]:.4g}</td>" for k in keys) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[k]))}</td>" for k in keys)
+                   + "</tr>"
                    for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -181,6 +221,7 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
     problem = problem or Problem(16, 4, 0.1, "tanh")
     os.makedirs(outdir, exist_ok=True)
     start = time.perf_counter()
+    _INSTANCES.clear()
     blocks = []
     for section in (sections if sections is not None else default_sections()):
         blocks.append(section(problem, d, tuple(seeds), outdir, verbose))
@@ -190,6 +231,7 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
             "versions": _versions(), "run_time_s": elapsed,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "summary": summary}
+    _INSTANCES.clear()
     _write_index(outdir, blocks, meta)
     with open(os.path.join(outdir, "summary.json"), "w") as fh:
         json.dump(meta, fh, indent=2)
@@ -229,4 +271,4 @@ def _write_index(outdir, blocks, meta):
 
 def default_sections():
     """The sections of the default report, in order."""
-    return [_curves_section, _timescales_section, _phase_section]
+    return [_spectrum_section, _curves_section, _timescales_section, _phase_section]

@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._problem import Problem
-from ._validation import finite, positive, positive_int
+from ._validation import positive
 from ._x64 import float64
 
 __all__ = [
@@ -260,7 +260,7 @@ def _herglotz_ok(x, z):
 
 
 def _asymptotic_start(z, P):
-    """Large-|z| expansion: q = −1/z − m₁/z², r = −κ/z − (1/p)Tr(W̃ΣW̃ᵀU)/z² (leading)."""
+    """Large-|z| start: q = −1/z − m₁/z² (m₁ = (1/p) Tr U), r = −κ/z."""
     m1 = _mean_eigenvalue(P)
     q = -1.0 / z - m1 / z**2
     r = -_kappa(P) / z
@@ -277,8 +277,11 @@ class _State(NamedTuple):
 
 
 def _continuation(lam, P, eps_start, eps_final):
-    """Follow the physical solution at w = λ + iε (shifted: z = s_t² + w) from
-    ε = eps_start to ε = eps_final."""
+    """Follow the physical solution from ε = eps_start to ε = eps_final.
+
+    ``lam`` is shifted (λ − s_t²); the local ``z`` variables below are the shifted
+    parameter w = lam + iε, except in the asymptotic start, which needs the true z.
+    """
     z0 = lam + 1j * eps_start
     x0 = _newton(_asymptotic_start(z0 + P.s2, P), z0, P, 2 * _NEWTON_ITERS)
     ok0 = (_relative_residual(x0, z0, P) < _ACCEPT_TOL) & _herglotz_ok(x0, z0)
@@ -365,6 +368,7 @@ def resolvent_core(lam, eps_final, params: ResolventParams) -> ResolventResult:
     """
     return _solve_core(lam - params.s2, eps_final, params).result
 
+
 # Arrays are solved in blocks of one fixed size, so that a single compiled shape serves
 # every grid (compilation costs ~2 s per shape). Small blocks also help speed: a block runs
 # as many continuation steps as its slowest point needs.
@@ -391,10 +395,6 @@ def _solve_points(lam, eps_final, P, shifted=False) -> _Solution:
     joined = jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(v) for v in a])[:m],
                                     *outs)
     return joined
-
-
-def _to_numpy(tree):
-    return jax.tree_util.tree_map(np.asarray, tree)
 
 
 # ----------------------------------------------------------------------------- public

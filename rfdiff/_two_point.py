@@ -71,6 +71,8 @@ __all__ = [
     "one_point_core",
     "two_point_core",
     "two_point_from",
+    "pair_table",
+    "population_trace",
     "RESIDUAL_TOL",
     "SYMMETRY_TOL",
 ]
@@ -185,7 +187,14 @@ def spectral_params(problem: Problem) -> SpectralParams:
 
 
 def spectral_bound(P: SpectralParams):
-    """An upper bound of the limiting spectrum of U (sum of asymptotic operator norms)."""
+    """An upper bound of the limiting spectrum of U (sum of asymptotic operator norms).
+
+    Args:
+        P: the parameters.
+
+    Returns:
+        s_t² + (‖signal‖ + ‖noise‖)² + b_t²(√ψ_p + 1)², a JAX scalar.
+    """
     lam_max = jnp.max(jnp.where(P.weights > 0, P.atoms, 0.0))
     sp = jnp.sqrt(P.psi_p)
     signal = jnp.sqrt(P.A * lam_max) * (sp + 1.0) * (1.0 + 1.0 / jnp.sqrt(P.psi_n))
@@ -286,9 +295,15 @@ def _one(z, P, eps0):
 
 
 def one_point_core(P: SpectralParams, z) -> OnePoint:
-    """Jit-able one-point solve at complex points z (any shape); returns JAX arrays.
+    """Jit-able one-point solve at complex points z (any shape).
 
-    Needs 64-bit types enabled by the caller. See :func:`one_point`.
+    Args:
+        P: the parameters (traced).
+        z: complex points off the limiting spectrum.
+
+    Returns:
+        :class:`OnePoint` of JAX arrays (needs 64-bit types enabled by the caller; see
+        :func:`one_point`).
     """
     z = jnp.asarray(z, dtype=jnp.complex128)
     eps0 = _START * (spectral_bound(P) + 1.0)
@@ -339,35 +354,62 @@ def _pair(P, z, xz, w, xw):
     return _F_from_table(P, _basis_table(P, xz, z, xw, w), Dz, Dw)
 
 
+def pair_table(P: SpectralParams, a: OnePoint, b: OnePoint):
+    """Jit-able (F_K, F_S, F_I) at the pairs of broadcastable one-point solutions a, b.
+
+    No symmetry check (see :func:`two_point_from`); for tables whose transpose is also
+    computed, the check is the comparison with the transpose.
+
+    Args:
+        P: the parameters (traced).
+        a, b: :class:`OnePoint` solutions at z and at w (broadcastable shapes).
+
+    Returns:
+        ``(F_K, F_S, F_I)``, JAX arrays of the broadcast shape.
+    """
+    za, qa, ra, zb, qb, rb = jnp.broadcast_arrays(a.z, a.q, a.r, b.z, b.q, b.r)
+    flat = [v.reshape(-1) for v in (za, qa, ra, zb, qb, rb)]
+    F = jax.vmap(lambda z, q, r, w, qw, rw: _pair(P, z, (q, r), w, (qw, rw)))(*flat)
+    return tuple(f.reshape(za.shape) for f in F)
+
+
+def population_trace(P: SpectralParams, F_K, F_S, F_I):
+    """F_pop = A F_S + b² F_K + (s² + v²) F_I, i.e. Y = Ũ (the test-loss matrix)."""
+    return P.A * F_S + P.b2 * F_K + (P.s2 + P.v2) * F_I
+
+
 def two_point_from(P: SpectralParams, a: OnePoint, b: OnePoint) -> TwoPoint:
     """Jit-able two-point traces from one-point solutions at z (``a``) and w (``b``).
 
     ``a`` and ``b`` broadcast against each other (e.g. shapes (N, 1) and (1, N) give the
-    N×N table of pairs). Returns JAX arrays; needs 64-bit types enabled by the caller.
+    N×N table of pairs). Both orders (z, w) and (w, z) are evaluated: the formulas are not
+    symmetric in form, and F(z, w) = F(w, z) holds only at exact one-point solutions, so
+    the defect is the two-point residual. Returns JAX arrays; needs 64-bit types enabled
+    by the caller.
     """
-    za, qa, ra, zb, qb, rb = jnp.broadcast_arrays(a.z, a.q, a.r, b.z, b.q, b.r)
-    shape = za.shape
-
-    def both(z, q, r, w, qw, rw):
-        # the formulas are not symmetric in form: F(z, w) = F(w, z) checks the solutions
-        return (_pair(P, z, (q, r), w, (qw, rw)), _pair(P, w, (qw, rw), z, (q, r)))
-
-    flat = [v.reshape(-1) for v in (za, qa, ra, zb, qb, rb)]
-    fwd, bwd = jax.vmap(both)(*flat)
-    fwd = [f.reshape(shape) for f in fwd]
-    bwd = [f.reshape(shape) for f in bwd]
+    fwd = pair_table(P, a, b)
+    bwd = pair_table(P, b, a)
     defect = functools.reduce(jnp.maximum,
                               [jnp.abs(f - g) / jnp.abs(f) for f, g in zip(fwd, bwd)])
     F_K, F_S, F_I = fwd
-    F_pop = P.A * F_S + P.b2 * F_K + (P.s2 + P.v2) * F_I
     residual = jnp.maximum(defect, jnp.maximum(a.residual, b.residual))
     residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
     converged = a.converged & b.converged & (defect <= SYMMETRY_TOL)
-    return TwoPoint(za, zb, F_K, F_S, F_I, F_pop, residual, converged)
+    za, zb = jnp.broadcast_arrays(a.z, b.z)
+    return TwoPoint(za, zb, F_K, F_S, F_I, population_trace(P, F_K, F_S, F_I), residual,
+                    converged)
 
 
 def two_point_core(P: SpectralParams, z, w) -> TwoPoint:
-    """Jit-able two-point solve at broadcastable complex points z, w; see :func:`two_point`."""
+    """Jit-able two-point solve at broadcastable complex points z, w.
+
+    Args:
+        P: the parameters (traced).
+        z, w: complex points off the limiting spectrum.
+
+    Returns:
+        :class:`TwoPoint` of JAX arrays (see :func:`two_point`).
+    """
     z, w = jnp.broadcast_arrays(jnp.asarray(z, jnp.complex128), jnp.asarray(w, jnp.complex128))
     return two_point_from(P, one_point_core(P, z), one_point_core(P, w))
 

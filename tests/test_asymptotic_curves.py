@@ -80,7 +80,8 @@ def _ge_matrices(problem, d, seed):
     lam = problem.spectrum.eigenvalues(d)
     W = rng.standard_normal((p, d)) / math.sqrt(d)
     X = np.sqrt(lam)[:, None] * rng.standard_normal((d, n))
-    G = math.exp(-problem.t) * float(c.a) * W @ X + math.sqrt(float(c.v2)) * rng.standard_normal((p, n))
+    G = (math.exp(-problem.t) * float(c.a) * W @ X
+         + math.sqrt(float(c.v2)) * rng.standard_normal((p, n)))
     U = G @ G.T / n + float(c.b) ** 2 * W @ W.T + float(c.s2) * np.eye(p)
     return U, W @ W.T, (W * lam) @ W.T
 
@@ -162,19 +163,19 @@ def test_contour_assembly_matches_eigendecomposition(name):
 
 def test_node_count_converges():
     problem = _small("two_atom")
-    tau = np.logspace(-2, 6, 9)
-    ref = asymptotic_curves(problem, tau, nodes=28).curves
-    for n in (20, 24):
-        c = asymptotic_curves(problem, tau, nodes=n).curves
-        np.testing.assert_allclose(c.train_loss, ref.train_loss, rtol=0, atol=1e-9)
-        np.testing.assert_allclose(c.test_loss, ref.test_loss, rtol=0, atol=1e-9)
+    # error ~e^{−1.36N}: 20 nodes ~1e-9, 24 nodes ~1e-11 (the default), 28 nodes ~1e-13
+    ref = asymptotic_curves(problem, TAU).curves
+    for n, tol in ((20, 1e-8), (28, 1e-10)):
+        c = asymptotic_curves(problem, TAU, nodes=n).curves
+        np.testing.assert_allclose(c.train_loss, ref.train_loss, rtol=0, atol=tol)
+        np.testing.assert_allclose(c.test_loss, ref.test_loss, rtol=0, atol=tol)
 
 
 # ----------------------------------------------------------------------------- limits, API
 
 def test_limits_and_result_type():
     problem = _small("two_atom")
-    res = asymptotic_curves(problem, [0.0, 1.0, 1e9, np.inf])
+    res = asymptotic_curves(problem, [0.0, 1.0, 1e9, np.inf] + [1.0] * 22)  # TAU's bucket
     assert isinstance(res, AsymptoticCurves) and isinstance(res.curves, rfdiff.Curves)
     assert res.ok and res.nodes == 24 and res.converged.dtype == bool
     c = res.curves
@@ -183,13 +184,13 @@ def test_limits_and_result_type():
     trace = float(np.sum(np.array(problem.spectrum.weights) / C))
     assert c.score_error[0] == pytest.approx(trace, rel=1e-14)
     np.testing.assert_allclose(c.gen_loss, c.test_loss - c.train_loss, atol=1e-15)
-    np.testing.assert_allclose(c.score_error,
-                               (c.test_loss - 1 + problem.delta * trace) / problem.delta, rtol=1e-13)
+    identity = (c.test_loss - 1 + problem.delta * trace) / problem.delta
+    np.testing.assert_allclose(c.score_error, identity, rtol=1e-13)
     assert c.train_loss[2] == pytest.approx(c.train_loss[3], abs=1e-8)
     assert c.test_loss[2] == pytest.approx(c.test_loss[3], abs=1e-8)
-    # training lowers the train loss monotonically
-    t = asymptotic_curves(problem, np.logspace(-2, 5, 30)).curves
-    assert np.all(np.diff(t.train_loss) < 0)
+    # training lowers the train loss monotonically (up to rounding on the final plateau)
+    t = asymptotic_curves(problem, TAU).curves
+    assert np.all(np.diff(t.train_loss) < 1e-12)
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -260,7 +261,8 @@ def test_theory_vs_exact_finite_size_isotropic(paper_flows):
     problem = rfdiff.Problem(16, 4, 0.1, "tanh")
     res = asymptotic_curves(problem, TAU)
     assert res.ok
-    devs = [_deviation(problem, 25, (0, 1), res.curves), _deviation(problem, 50, (0, 1), res.curves),
+    devs = [_deviation(problem, 25, (0, 1), res.curves),
+            _deviation(problem, 50, (0, 1), res.curves),
             _deviation(problem, 100, (0, 1), res.curves, flows=paper_flows)]
     _check_rate(devs, [25, 50, 100], train_tol=0.02, test_tol=0.1)
 
@@ -276,10 +278,10 @@ def test_theory_vs_exact_finite_size_two_atom():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SPECTRA)
 def test_theory_vs_exact_finite_size_d200(name):
-    # Relative deviations max_τ |L_fin − L_th| / L_th at d = 200 (two seeds averaged).
-    # Measured: see docs/learning_curves.md §7. The train loss is within 2 %; the test loss
-    # peaks at ~2 % in the memorisation phase (O(1/d) correction, d·dev ≈ 6.5), so its
-    # bound is 2.5 %.
+    # Relative deviations max_τ |L_fin − L_th| / L_th at d = 200, two seeds averaged
+    # (docs/learning_curves.md §7): train 1.1 % (isotropic) and 1.6 % (two-atom), within
+    # 2 %; test 2.05 % and 2.4 %, peaking in the memorisation phase τ ≈ 4–5·10³ (an O(1/d)
+    # correction, d·dev ≈ 7; below 1.3 % for τ ≤ 10³), hence a 3 % bound for the test loss.
     problem = rfdiff.Problem(16, 4, 0.1, "tanh", SPECTRA[name])
     th = asymptotic_curves(problem, TAU).curves
     curves = [rfdiff.learning_curves(rfdiff.gradient_flow(
@@ -287,4 +289,4 @@ def test_theory_vs_exact_finite_size_d200(name):
     train = np.mean([c.train_loss for c in curves], axis=0)
     test = np.mean([c.test_loss for c in curves], axis=0)
     assert np.max(np.abs(train - th.train_loss) / th.train_loss) < 0.02
-    assert np.max(np.abs(test - th.test_loss) / th.test_loss) < 0.025
+    assert np.max(np.abs(test - th.test_loss) / th.test_loss) < 0.03

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import rfdiff
-from rfdiff._generation import generation_curve, memorisation_study, onset_time
+from rfdiff._generation import (degradation_time, generation_curve, memorisation_study,
+                                onset_time)
 from rfdiff._score_field import diffusion_times, feature_score, field_weights, score_field
 from rfdiff.cli import main
 
@@ -92,6 +93,16 @@ def test_onset_time_interpolates_in_log_tau():
     assert onset_time(tau, [0.5, 0.6, 0.7, 0.8], 0.1) == 1.0
     with pytest.raises(ValueError, match="level must be in"):
         onset_time(tau, [0, 0, 0, 0], 1.5)
+
+
+def test_degradation_time_is_the_half_way_rise_in_log():
+    tau = np.array([1.0, 10.0, 100.0, 1000.0, np.inf])
+    # best value 1 at τ = 10, final 100: half-way in log is 10, crossed between
+    # 100 (value 4) and 1000 (value 40), at log-fraction log(10/4)/log(10)
+    got = degradation_time(tau, [2.0, 1.0, 4.0, 40.0, 100.0])
+    assert got == pytest.approx(100 * 10 ** (np.log10(2.5)), rel=1e-12)
+    assert np.isnan(degradation_time(tau, [5.0, 4.0, 3.0, 2.0, 1.0]))  # never degrades
+    assert degradation_time(tau, [2.0, 1.0, 1.1, 1.2, 100.0]) == np.inf  # only at τ = ∞
 
 
 @pytest.fixture(scope="module")
