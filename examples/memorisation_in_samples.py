@@ -26,12 +26,13 @@ from rfdiff._plot_curves import new_figure
 from rfdiff._plot_generation import plot_memorisation, plot_quality
 from rfdiff._score_field import diffusion_times
 
-# The documented default (docs/generation.md): d = 32, p = 1024, n = 8, 16, 32, 64.
-DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 1.0, 2.0), tau=DEFAULT_TAU,
+# The documented default (docs/generation.md): d = 32, p = 1024, n = 8 … 256 (both sides
+# of n = d, where the memorisation bulk of the spectrum appears).
+DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), tau=DEFAULT_TAU,
                times=dict(t_min=1e-3, t_max=5.0, count=32), n_samples=1000, steps=200)
 # Small: d = 8, p = 64, n = 4 and 8; a handful of times and samples.
 SMALL = dict(d=8, psi_p=8.0, psi_n=(0.5, 1.0), tau=np.array([10.0, 1e3, 1e5, np.inf]),
-             times=dict(t_min=1e-2, t_max=3.0, count=6), n_samples=200, steps=60)
+             times=dict(t_min=1e-3, t_max=3.0, count=6), n_samples=200, steps=60)
 
 
 def run(cfg, seed, sample_seed, out):

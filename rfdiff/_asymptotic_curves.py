@@ -250,24 +250,16 @@ def _mirror(sol, half):
     return jax.tree_util.tree_map(full, sol)
 
 
-def _core(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
-    """Jit-able: one-point solves at the first half of the nodes (the rest by conjugation),
-    and the two-point table of (first half) × (all nodes) per time."""
-    half = z_f.shape[1] // 2
-    sol_f = _mirror(one_point_core(P, z_f[:, :half]), half)
-    sol_g = _mirror(one_point_core(P, z_g[:, :half]), half)
-    a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
-    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    F_K, F_S, F_I = pair_table(P, a, b)  # (T, half, N)
-    F_pop = population_trace(P, F_K, F_S, F_I)
-    # Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...) by conjugation symmetry
-    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, F_pop,
-                                  left=weight[:, :half], factor=2.0)
-    # two-point residual: F(z_j, z_k) = F(z_k, z_j) on the (first half)² block, which the
-    # formulas satisfy only at exact one-point solutions
+def _status(P, C, weight, sol_f, sol_g, F, left, factor, square):
+    """Curves and convergence from the one-point solutions and the pair table F
+    (F_K, F_S, F_I of shape (T, M, N)); ``square`` is the size of the leading block of F
+    that is a square table, on which F(z_j, z_k) = F(z_k, z_j) is checked."""
+    P_F = population_trace(P, *F)
+    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, P_F, left=left, factor=factor)
+    # two-point residual: the formulas are symmetric only at exact one-point solutions
     defect = functools.reduce(jnp.maximum, [
-        jnp.max(jnp.abs(F[:, :, :half] - jnp.swapaxes(F[:, :, :half], 1, 2))
-                / jnp.abs(F[:, :, :half]), axis=(1, 2)) for F in (F_K, F_S, F_I)])
+        jnp.max(jnp.abs(f[:, :, :square] - jnp.swapaxes(f[:, :, :square], 1, 2))
+                / jnp.abs(f[:, :, :square]), axis=(1, 2)) for f in F])
     residual = jnp.maximum(jnp.maximum(jnp.max(sol_f.residual, axis=1),
                                        jnp.max(sol_g.residual, axis=1)), defect)
     converged = (jnp.all(sol_f.converged, axis=1) & jnp.all(sol_g.converged, axis=1)
@@ -277,7 +269,30 @@ def _core(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
     return train, test, score, converged & finite, residual
 
 
-_core_jit = jax.jit(_core)
+def _core(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
+    """Jit-able, for any points and weights: one-point solves at all nodes and the full
+    N×N two-point table per time. Returns (train, test, score, converged, residual)."""
+    sol_f = one_point_core(P, z_f)
+    sol_g = one_point_core(P, z_g)
+    a = jax.tree_util.tree_map(lambda v: v[:, :, None], sol_f)
+    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
+    return _status(P, C, weight, sol_f, sol_g, pair_table(P, a, b), None, 1.0, z_f.shape[1])
+
+
+def _core_mirrored(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
+    """Jit-able, for rows with slot N−1−k the conjugate of slot k (:func:`contour_points`):
+    one-point solves at the first half of the nodes only, and the (first half) × (all)
+    two-point table; Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...)."""
+    half = z_f.shape[1] // 2
+    sol_f = _mirror(one_point_core(P, z_f[:, :half]), half)
+    sol_g = _mirror(one_point_core(P, z_g[:, :half]), half)
+    a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
+    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
+    F = pair_table(P, a, b)  # (T, half, N)
+    return _status(P, C, weight, sol_f, sol_g, F, weight[:, :half], 2.0, half)
+
+
+_core_jit = jax.jit(_core_mirrored)
 
 
 # ----------------------------------------------------------------------------- public API

@@ -15,12 +15,15 @@ Every curve carries three references measured the same way:
 - ``data``: fresh exact samples of N(0, Σ), no sampler (the finite-sample floor of each
   metric).
 
-And two loss-based timescales:
+Timescales compared by the study:
 
-- ``best_tau``: for each diffusion time t_k, the training time of the smallest score error
-  (after it the score error grows: the loss-based onset of memorisation of that t_k);
-- ``theory_tau_mem``: the leading-order τ_mem = ψ_p/(Δ_t λ) at the right (onset) and left
-  (completion) edges of the memorisation bulk ρ₁ at the smallest t, defined when
+- sample-based: the f_mem onset (first τ with f_mem ≥ a level, :func:`onset_time`) and the
+  quality degradation time (half-way rise in log of the Gaussian KL from its best value
+  to its final value, :func:`degradation_time`);
+- loss-based, per diffusion time t_k: ``best_tau`` (training time of the smallest score
+  error) and ``loss_degradation`` (the same half-way rise, applied to the score error);
+- theory: ``theory_tau_mem``, the leading-order τ_mem = ψ_p/(Δ_t λ) at the right (onset)
+  and left (completion) edges of the memorisation bulk ρ₁ at the smallest t, defined when
   ψ_n > 1 and ψ_p > ψ_n + 1 (THEORY.md §5); the paper's convention drops the factor 4
   of the loss exponent e^{−4Δλτ/ψ_p}.
 
@@ -54,65 +57,14 @@ __all__ = ["GenerationCurve", "MemorisationStudy", "generation_curve", "memorisa
 #: default training-time grid of the experiment (paper time τ), with τ = ∞ appended
 DEFAULT_TAU = np.concatenate([np.logspace(1, 8, 15), [np.inf]])
 METRICS = ("f_mem", "f_mem_err", "gaussian_kl", "sliced_w2", "nn_train", "nn_test",
-           "closer_to_train")
-
-
-@dataclasses.dataclass(frozen=True)
-class GenerationCurve:
-    """Sample metrics against training time for one training set.
-
-    Attributes:
-        psi_p, psi_n: ratios; d, p, n: sizes; seed: the draw.
-        tau: (T,) training times.
-        metrics: ``{name: (T,) array}`` for the names in :data:`METRICS`.
-        references: ``{"empirical" | "exact" | "data": {name: value}}``.
-        times: (K,) diffusion-time grid of the score field.
-        best_tau: (K,) loss-based time of the smallest score error per t_k.
-        theory_tau_mem: ``(onset, completion)`` at the smallest t, or None.
-        settings: sampler and metric settings, the sampler's covariance discretisation
-            error on Σ (:func:`rfdiff.covariance_error`) and wall times.
-    """
-
-    psi_p: float
-    psi_n: float
-    d: int
-    p: int
-    n: int
-    seed: int
-    tau: np.ndarray
-    metrics: dict
-    references: dict
-    times: np.ndarray
-    best_tau: np.ndarray
-    theory_tau_mem: tuple | None
-    settings: dict
-
-    def onset(self, level: float = 0.1) -> float:
-        """First τ at which f_mem reaches ``level`` (see :func:`onset_time`)."""
-        return onset_time(self.tau, self.metrics["f_mem"], level)
-
-    def degradation(self, key: str = "gaussian_kl") -> float:
-        """τ at which a quality metric has risen half-way (in log) from its best value
-        to its final value (see :func:`degradation_time`)."""
-        return degradation_time(self.tau, self.metrics[key])
-
-    def as_dict(self) -> dict:
-        """JSON-ready dict (lists; ``inf`` kept as a float)."""
-        return {"psi_p": self.psi_p, "psi_n": self.psi_n, "d": self.d, "p": self.p,
-                "n": self.n, "seed": self.seed, "tau": np.asarray(self.tau).tolist(),
-                **{k: np.asarray(v).tolist() for k, v in self.metrics.items()},
-                "references": self.references, "times": np.asarray(self.times).tolist(),
-                "best_tau": np.asarray(self.best_tau).tolist(),
-                "theory_tau_mem": (list(self.theory_tau_mem) if self.theory_tau_mem
-                                   else None),
-                "settings": self.settings}
+           "closer_to_train", "second_moment")
 
 
 def onset_time(tau, f_mem, level: float = 0.1) -> float:
     """First training time at which f_mem reaches ``level``, interpolated linearly in log τ.
 
     Args:
-        tau: (T,) increasing training times (finite values are used).
+        tau: (T,) increasing training times (only finite values are used).
         f_mem: (T,) memorisation fractions.
         level: the level in (0, 1).
 
@@ -143,20 +95,21 @@ def onset_time(tau, f_mem, level: float = 0.1) -> float:
 
 
 def degradation_time(tau, values) -> float:
-    """Training time at which a quality metric (lower is better) has degraded half-way.
+    """Training time at which a metric (lower is better) has degraded half-way, in log.
 
     From the best (smallest) value v_min at τ_best, the metric rises towards its value
     v_end at the last grid time (τ = ∞ if present). The degradation time is the first
     τ > τ_best at which it reaches the geometric mean √(v_min v_end) (a half-way point
-    in log, as KL-type metrics span decades), interpolated linearly in log τ and log v.
+    in log, as KL-type metrics and score errors span decades), interpolated linearly in
+    log τ and log v.
 
     Args:
         tau: (T,) increasing training times (``inf`` allowed as the last one).
         values: (T,) metric values (> 0).
 
     Returns:
-        The time; ``nan`` when the metric does not end above its best value or is not
-        positive and finite.
+        The time; ``inf`` when only the τ = ∞ value is past the half-way point; ``nan``
+        when the metric does not end above its best value or is not positive and finite.
 
     Raises:
         ValueError: for mismatched shapes.
@@ -174,12 +127,71 @@ def degradation_time(tau, values) -> float:
         return float("nan")
     target = np.sqrt(fv[i] * v[-1])
     above = np.nonzero(fv[i:] >= target)[0]
-    if above.size == 0:  # only the τ = ∞ value is above: the crossing is off the grid
+    if above.size == 0:
         return float("inf")
     j = i + int(above[0])
     lv0, lv1 = np.log(fv[j - 1]), np.log(fv[j])
     w = (np.log(target) - lv0) / (lv1 - lv0)
     return float(np.exp(np.log(ft[j - 1]) + w * (np.log(ft[j]) - np.log(ft[j - 1]))))
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationCurve:
+    """Sample metrics against training time for one training set.
+
+    Attributes:
+        psi_p, psi_n: ratios; d, p, n: sizes; seed: the draw.
+        tau: (T,) training times.
+        metrics: ``{name: (T,) array}`` for the names in :data:`METRICS`.
+        references: ``{"empirical" | "exact" | "data": {name: value}}``.
+        times: (K,) diffusion-time grid of the score field.
+        best_tau: (K,) training time of the smallest score error per t_k.
+        loss_degradation: (K,) :func:`degradation_time` of each t_k's score error.
+        theory_tau_mem: ``(onset, completion)`` at the smallest t, or None.
+        settings: sampler and metric settings, the sampler's covariance discretisation
+            error on Σ (:func:`rfdiff.covariance_error`) and the wall time of the curve.
+    """
+
+    psi_p: float
+    psi_n: float
+    d: int
+    p: int
+    n: int
+    seed: int
+    tau: np.ndarray
+    metrics: dict
+    references: dict
+    times: np.ndarray
+    best_tau: np.ndarray
+    loss_degradation: np.ndarray
+    theory_tau_mem: tuple | None
+    settings: dict
+
+    def onset(self, level: float = 0.1) -> float:
+        """First τ at which f_mem reaches ``level`` (:func:`onset_time`)."""
+        return onset_time(self.tau, self.metrics["f_mem"], level)
+
+    def degradation(self, key: str = "gaussian_kl") -> float:
+        """Half-way degradation time of a quality metric (:func:`degradation_time`)."""
+        return degradation_time(self.tau, self.metrics[key])
+
+    def loss_time(self, t: float, which: str = "loss_degradation") -> float:
+        """A loss-based time (``loss_degradation`` or ``best_tau``) at the grid time
+        nearest to t in log."""
+        k = int(np.argmin(np.abs(np.log(np.asarray(self.times)) - np.log(t))))
+        return float(np.asarray(getattr(self, which))[k])
+
+    def as_dict(self) -> dict:
+        """JSON-ready dict (lists; ``inf`` kept as a float)."""
+        return {"psi_p": self.psi_p, "psi_n": self.psi_n, "d": self.d, "p": self.p,
+                "n": self.n, "seed": self.seed, "tau": np.asarray(self.tau).tolist(),
+                **{k: np.asarray(v).tolist() for k, v in self.metrics.items()},
+                "references": self.references, "times": np.asarray(self.times).tolist(),
+                "best_tau": np.asarray(self.best_tau).tolist(),
+                "loss_degradation": np.asarray(self.loss_degradation).tolist(),
+                "theory_tau_mem": (list(self.theory_tau_mem) if self.theory_tau_mem
+                                   else None),
+                "settings": self.settings}
 
 
 def _theory_tau_mem(field: ScoreField):
@@ -196,6 +208,14 @@ def _fresh_points(key, count, sigma_eigs):
     return np.asarray(z * jnp.sqrt(jnp.asarray(sigma_eigs))[None, :])
 
 
+def _check_tau_grid(tau):
+    tau = DEFAULT_TAU if tau is None else np.atleast_1d(np.asarray(tau, dtype=float))
+    if tau.ndim != 1 or np.any(np.isnan(tau)) or np.any(tau < 0) \
+            or np.any(np.diff(tau) <= 0):
+        raise ValueError(f"tau must be a 1-D increasing array of times >= 0, got {tau!r}")
+    return tau
+
+
 @float64
 def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
                      sample_seed: int = 1, method: str = "exponential", steps: int = 200,
@@ -207,7 +227,7 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
     Args:
         field: a :class:`rfdiff.ScoreField`; sampling runs over its time range
             [times[0], times[-1]].
-        tau: training times (default :data:`DEFAULT_TAU`; ``inf`` allowed).
+        tau: increasing training times (default :data:`DEFAULT_TAU`; ``inf`` allowed).
         n_samples: samples per training time.
         sample_seed: seed of the sampler noise (shared by all τ), bootstrap and slices.
         method, steps, schedule: sampler (see :func:`rfdiff.sample`).
@@ -224,9 +244,7 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
     """
     if not isinstance(field, ScoreField):
         raise ValueError(f"field must be a rfdiff.ScoreField, got {field!r}")
-    tau = DEFAULT_TAU if tau is None else np.atleast_1d(np.asarray(tau, dtype=float))
-    if tau.ndim != 1 or np.any(np.isnan(tau)) or np.any(tau < 0):
-        raise ValueError(f"tau must be a 1-D array of times >= 0, got {tau!r}")
+    tau = _check_tau_grid(tau)
     n_samples = positive_int("n_samples", n_samples)
     t_min, t_max = float(field.times[0]), float(field.times[-1])
     sampler = dict(seed=sample_seed, method=method, steps=steps, t_min=t_min, t_max=t_max,
@@ -253,16 +271,26 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
     settings = {**sampler, "n_samples": n_samples, "threshold": threshold,
                 "bootstrap": bootstrap, "projections": projections,
                 "instance_method": field.method,
-                "sampler_covariance_error": covariance_error(lam, method=method,
-                                                             steps=steps, t_min=t_min,
-                                                             t_max=t_max,
-                                                             schedule=schedule),
+                "sampler_covariance_error": covariance_error(
+                    lam, method=method, steps=steps, t_min=t_min, t_max=t_max,
+                    schedule=schedule),
                 "curve_wall_s": curve_s}
     metrics = {k: np.array([r[k] for r in rows]) for k in METRICS}
+    loss_deg = np.array([degradation_time(field.loss_tau, e) for e in field.score_error])
     pr = field.problem
     return GenerationCurve(pr.psi_p, pr.psi_n, field.d, field.p, field.n, field.seed, tau,
-                           metrics, refs, np.asarray(field.times), field.best_tau,
+                           metrics, refs, np.asarray(field.times), field.best_tau, loss_deg,
                            _theory_tau_mem(field), settings)
+
+
+def _exponent(n, values) -> float:
+    """Least-squares slope of log values against log n over the finite positive values
+    (nan with fewer than two)."""
+    n, values = np.asarray(n, float), np.asarray(values, float)
+    ok = np.isfinite(values) & (values > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(n[ok]), np.log(values[ok]), 1)[0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,21 +300,21 @@ class MemorisationStudy:
     Attributes:
         curves: one :class:`GenerationCurve` per ψ_n (increasing n).
         level: f_mem level defining the onset time.
-        onset: (len(curves),) onset times (``inf`` where f_mem stays below ``level``).
-        exponent: least-squares slope of log onset against log n over the finite onsets
-            (nan with fewer than two), i.e. onset ∝ n^exponent.
-        degradation: (len(curves),) Gaussian-KL degradation times
-            (:func:`degradation_time`).
-        degradation_exponent: the same slope for the degradation times.
+        timescales: ``{name: (len(curves),) array}``: ``f_mem_onset``,
+            ``kl_degradation``, ``loss_degradation_tmin`` and ``loss_degradation_t01``
+            (score-error degradation at the smallest grid time and at the grid time
+            nearest 0.01), ``best_tau_tmin`` and ``theory_tau_mem`` (onset edge; nan
+            outside its regime).
+        exponents: ``{name: {"all": x, "psi_n>1": x}}``: slopes of log timescale against
+            log n (timescale ∝ n^x) over all curves and over the curves with n > d (where
+            the memorisation bulk ρ₁ exists); nan with fewer than two finite values.
         build_s: wall time of the score fields.
     """
 
     curves: tuple
     level: float
-    onset: np.ndarray
-    exponent: float
-    degradation: np.ndarray
-    degradation_exponent: float
+    timescales: dict
+    exponents: dict
     build_s: float
 
     def table(self) -> list[dict]:
@@ -300,20 +328,22 @@ class MemorisationStudy:
 
     def as_dict(self) -> dict:
         """JSON-ready dict."""
-        return {"level": self.level, "onset": np.asarray(self.onset).tolist(),
-                "exponent": self.exponent,
-                "degradation": np.asarray(self.degradation).tolist(),
-                "degradation_exponent": self.degradation_exponent,
-                "build_s": self.build_s,
+        return {"level": self.level,
+                "timescales": {k: np.asarray(v).tolist() for k, v in self.timescales.items()},
+                "exponents": self.exponents, "build_s": self.build_s,
                 "curves": [c.as_dict() for c in self.curves]}
 
 
-def _exponent(n, onset):
-    n, onset = np.asarray(n, float), np.asarray(onset, float)
-    ok = np.isfinite(onset) & (onset > 0)
-    if ok.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(n[ok]), np.log(onset[ok]), 1)[0])
+def _timescales(curves, level):
+    theory = [c.theory_tau_mem[0] if c.theory_tau_mem else np.nan for c in curves]
+    return {
+        "f_mem_onset": np.array([c.onset(level) for c in curves]),
+        "kl_degradation": np.array([c.degradation() for c in curves]),
+        "loss_degradation_tmin": np.array([c.loss_degradation[0] for c in curves]),
+        "loss_degradation_t01": np.array([c.loss_time(0.01) for c in curves]),
+        "best_tau_tmin": np.array([c.best_tau[0] for c in curves]),
+        "theory_tau_mem": np.array(theory, dtype=float),
+    }
 
 
 @float64
@@ -328,8 +358,8 @@ def memorisation_study(problem: Problem, d: int, psi_n_values, tau=None, *, time
         psi_n_values: the ratios n/d to compare.
         tau: training times (default :data:`DEFAULT_TAU`).
         times: diffusion-time grid (default :func:`rfdiff.diffusion_times`).
-        seed: seed of each draw (W is the same for every n: it is drawn first from the
-            seed; X differs in size).
+        seed: seed of each draw (W is the same for every n, as it is drawn from its own
+            key; X differs in size).
         instance_method: how U, V are built (``"exact"`` by default).
         level: f_mem level defining the onset time.
         **curve_kwargs: passed to :func:`generation_curve`.
@@ -351,34 +381,43 @@ def memorisation_study(problem: Problem, d: int, psi_n_values, tau=None, *, time
                             instance_method)
         build_s += time.perf_counter() - start
         curves.append(generation_curve(field, tau, **curve_kwargs))
-    ns = [c.n for c in curves]
-    onset = np.array([c.onset(level) for c in curves])
-    degr = np.array([c.degradation() for c in curves])
-    return MemorisationStudy(tuple(curves), float(level), onset, _exponent(ns, onset), degr,
-                             _exponent(ns, degr), build_s)
+    scales = _timescales(curves, level)
+    n = np.array([c.n for c in curves], dtype=float)
+    big = np.array([c.n > c.d for c in curves])
+    exps = {k: {"all": _exponent(n, v), "psi_n>1": _exponent(n[big], v[big])}
+            for k, v in scales.items()}
+    return MemorisationStudy(tuple(curves), float(level), scales, exps, build_s)
 
 
 def describe(study: MemorisationStudy) -> str:
-    """Plain-text summary table of a study (per n: τ, f_mem ± err and quality)."""
+    """Plain-text summary of a study: per n, τ against f_mem ± err and quality, the
+    references, and the timescales with their scaling exponents in n."""
     lines = []
+    head = (f"{'tau':>10} {'f_mem':>6} {'±err':>6} {'KL':>8} {'SW2':>6} {'E|x|²':>6} "
+            f"{'nn_tr':>6} {'nn_te':>6}")
+
+    def row(label, m):
+        return (f"{label:>10} {m['f_mem']:6.3f} {m['f_mem_err']:6.3f} "
+                f"{m['gaussian_kl']:8.3g} {m['sliced_w2']:6.3f} {m['second_moment']:6.3f} "
+                f"{m['nn_train']:6.2f} {m['nn_test']:6.2f}")
+
     for c in study.curves:
-        lines.append(f"n={c.n} (psi_n={c.psi_n:g}), d={c.d}, p={c.p}, seed={c.seed}")
-        lines.append(f"{'tau':>10} {'f_mem':>7} {'err':>6} {'KL':>8} {'SW2':>7} "
-                     f"{'nn_tr':>6} {'nn_te':>6}")
+        st = c.settings
+        lines.append(f"n={c.n} (psi_n={c.psi_n:g}), d={c.d}, p={c.p}, seed={c.seed}, "
+                     f"sample_seed={st['seed']}, {st['n_samples']} samples, "
+                     f"{st['method']} {st['steps']} steps")
+        lines.append(head)
         for i, s in enumerate(c.tau):
-            m = {k: c.metrics[k][i] for k in METRICS}
-            lines.append(f"{s:10.3g} {m['f_mem']:7.3f} {m['f_mem_err']:6.3f} "
-                         f"{m['gaussian_kl']:8.3g} {m['sliced_w2']:7.3f} "
-                         f"{m['nn_train']:6.2f} {m['nn_test']:6.2f}")
+            lines.append(row(f"{s:.3g}", {k: c.metrics[k][i] for k in METRICS}))
         for name, m in c.references.items():
-            lines.append(f"{name:>10} {m['f_mem']:7.3f} {m['f_mem_err']:6.3f} "
-                         f"{m['gaussian_kl']:8.3g} {m['sliced_w2']:7.3f} "
-                         f"{m['nn_train']:6.2f} {m['nn_test']:6.2f}")
-        tm = c.theory_tau_mem
-        lines.append(f"  onset(f_mem>={study.level:g}) = {c.onset(study.level):.3g}; "
-                     f"KL degradation = {c.degradation():.3g}; "
-                     f"best_tau(t_min) = {c.best_tau[0]:.3g}; theory tau_mem(t_min) = "
-                     + (f"{tm[0]:.3g}..{tm[1]:.3g}" if tm else "n/a"))
-    lines.append(f"onset exponent (onset ∝ n^x): x = {study.exponent:.3g}; "
-                 f"KL degradation exponent: x = {study.degradation_exponent:.3g}")
+            lines.append(row(name, m))
+    lines.append("timescales (paper time τ):")
+    names = list(study.timescales)
+    lines.append(f"{'n':>5} " + " ".join(f"{k:>22}" for k in names))
+    for i, c in enumerate(study.curves):
+        lines.append(f"{c.n:>5} " + " ".join(f"{study.timescales[k][i]:22.3g}"
+                                            for k in names))
+    lines.append("exponents x (timescale ∝ n^x), all n / n > d:")
+    for k, v in study.exponents.items():
+        lines.append(f"  {k}: {v['all']:.3g} / {v['psi_n>1']:.3g}")
     return "\n".join(lines)

@@ -13,7 +13,10 @@
   projections y_(i), z_i = Φ^{−1}(i/B) and s² = θᵀΣθ,
   W₂² = (1/B)Σ y_(i)² − 2 s Σ_i y_(i)(φ(z_{i−1}) − φ(z_i)) + s².
 - Nearest-neighbour distances from each sample to the training set and to fresh test
-  points of the same size: memorised samples sit much closer to the former.
+  points of the same size: memorised samples sit much closer to the former. (When the
+  samples have the wrong scale, e.g. collapse towards the origin, the two medians differ
+  through the geometry of the two point sets alone; f_mem is the memorisation measure.)
+- Second-moment ratio E‖x‖²/Tr Σ: 1 for the right overall scale.
 
 All distances use the Gram expansion ‖x − y‖² = ‖x‖² − 2x·y + ‖y‖² in row blocks, so no
 (B, n, d) buffer is formed.
@@ -230,19 +233,23 @@ def sample_metrics(samples, train, test, sigma, *, threshold: float = 1.0 / 3.0,
     Returns:
         dict with ``f_mem``, ``f_mem_err``, ``gaussian_kl``, ``sliced_w2``,
         ``nn_train`` and ``nn_test`` (median nearest-neighbour distance to the training
-        and test points) and ``closer_to_train`` (fraction of samples whose nearest
-        training point is closer than their nearest test point).
+        and test points), ``closer_to_train`` (fraction of samples whose nearest
+        training point is closer than their nearest test point) and ``second_moment``
+        (E‖x‖²/Tr Σ).
     """
-    mem = memorisation_fraction(samples, train, threshold=threshold, bootstrap=bootstrap,
+    x = _as_points("samples", samples)
+    S = _as_sigma(sigma, x.shape[1])
+    mem = memorisation_fraction(x, train, threshold=threshold, bootstrap=bootstrap,
                                 seed=seed)
-    nn_train = np.asarray(two_nearest(samples, train))[:, 0]
-    nn_test = np.asarray(two_nearest(samples, test))[:, 0]
+    nn_train = np.asarray(two_nearest(x, train))[:, 0]
+    nn_test = np.asarray(two_nearest(x, test))[:, 0]
     return {
         "f_mem": mem.fraction,
         "f_mem_err": mem.error,
-        "gaussian_kl": gaussian_kl(samples, sigma),
-        "sliced_w2": sliced_wasserstein(samples, sigma, projections=projections, seed=seed),
+        "gaussian_kl": gaussian_kl(x, S),
+        "sliced_w2": sliced_wasserstein(x, S, projections=projections, seed=seed),
         "nn_train": float(np.median(nn_train)),
         "nn_test": float(np.median(nn_test)),
         "closer_to_train": float(np.mean(nn_train < nn_test)),
+        "second_moment": float(np.mean(np.sum(x * x, axis=1)) / np.trace(S)),
     }

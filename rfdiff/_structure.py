@@ -974,7 +974,7 @@ def _bulk_cdfs(P, structure):
 def wasserstein1(problem, eigenvalues, structure: SpectralStructure | None = None) -> float:
     """Wasserstein-1 distance between the asymptotic and an empirical spectrum of U.
 
-    W₁ = ∫ |F(λ) − F_emp(λ)| dλ with F from :func:`spectral_cdf` and F_emp the empirical
+    W₁ = ∫ ``|F(λ) − F_emp(λ)|`` dλ with F from :func:`spectral_cdf` and F_emp the empirical
     distribution of ``eigenvalues``. For non-odd σ (μ₀ ≠ 0, known from a :class:`Problem`)
     the largest eigenvalue, the μ₀ outlier, is left out: it has mass 0 per p but sits at
     ~μ₀² p, so it would add ~μ₀² to W₁ at every d.

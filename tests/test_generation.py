@@ -15,7 +15,7 @@ from rfdiff._score_field import diffusion_times, feature_score, field_weights, s
 from rfdiff.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMES = diffusion_times(1e-2, 3.0, 6)
+TIMES = diffusion_times(1e-3, 3.0, 6)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,9 @@ def small_field():
 
 def test_one_draw_serves_every_diffusion_time(small_field):
     f = small_field
-    W, X, lam = rfdiff.draw(rfdiff.Problem(8, 1, 0.5, "tanh", rfdiff.two_atom()), 8, seed=3)
+    with jax.enable_x64(True):  # draw() is a jit-able core: float64 is the caller's choice
+        W, X, lam = rfdiff.draw(rfdiff.Problem(8, 1, 0.5, "tanh", rfdiff.two_atom()), 8,
+                                seed=3)
     np.testing.assert_array_equal(f.W, W)
     np.testing.assert_array_equal(f.X, X)
     np.testing.assert_array_equal(f.sigma_eigs, lam)
@@ -135,8 +137,10 @@ def test_small_study_is_reproducible(small_study):
 
 
 def test_generation_curve_rejects_bad_input(small_field):
-    with pytest.raises(ValueError, match="tau must be a 1-D array"):
+    with pytest.raises(ValueError, match="tau must be a 1-D increasing array"):
         generation_curve(small_field, [-1.0])
+    with pytest.raises(ValueError, match="tau must be a 1-D increasing array"):
+        generation_curve(small_field, [10.0, 1.0])
     with pytest.raises(ValueError, match="field must be a rfdiff.ScoreField"):
         generation_curve(object())
 

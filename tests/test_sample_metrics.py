@@ -97,9 +97,10 @@ def test_sample_metrics_keys_and_nearest_neighbours():
     copies = train[rng.integers(0, 25, 100)] + 0.01 * rng.standard_normal((100, 8))
     m = sample_metrics(copies, train, test, np.ones(8))
     assert set(m) == {"f_mem", "f_mem_err", "gaussian_kl", "sliced_w2", "nn_train",
-                      "nn_test", "closer_to_train"}
+                      "nn_test", "closer_to_train", "second_moment"}
     assert m["f_mem"] == 1.0 and m["closer_to_train"] == 1.0
     assert m["nn_train"] < 0.1 < m["nn_test"]
+    assert m["second_moment"] == pytest.approx(np.mean(np.sum(copies**2, axis=1)) / 8)
 
 
 @pytest.mark.parametrize("call,msg", [
