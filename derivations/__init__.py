@@ -3,4 +3,4 @@
 Each module exposes ``check()``, which raises AssertionError if its derivation fails.
 """
 
-MODULES = ("loss_quadratic", "score_identity", "ge_constants", "leading_order")
+MODULES = ("loss_quadratic", "score_identity", "ge_constants", "leading_order", "two_point")

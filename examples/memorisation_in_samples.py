@@ -9,6 +9,8 @@ training and test points. Writes a figure, a JSON file and a text table.
 Run:
     python examples/memorisation_in_samples.py            # the documented default size
     python examples/memorisation_in_samples.py --small    # a seconds-long check
+    python examples/memorisation_in_samples.py --from-json OUT/memorisation_in_samples.json
+                                                          # redraw a saved study
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._generation import DEFAULT_TAU, describe, memorisation_study
+from rfdiff._generation import DEFAULT_TAU, describe, memorisation_study, study_from_dict
 from rfdiff._plot_curves import new_figure
 from rfdiff._plot_generation import plot_memorisation, plot_quality
 from rfdiff._score_field import diffusion_times
 
-# The documented default (docs/generation.md): d = 32, p = 1024, n = 8 … 256 (both sides
-# of n = d, where the memorisation bulk of the spectrum appears).
-DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0), tau=DEFAULT_TAU,
-               times=dict(t_min=1e-3, t_max=5.0, count=32), n_samples=1000, steps=200)
+# The documented default (docs/generation.md): d = 32, p = 1024, n = 8, 16, 64, 128, 256
+# (both sides of n = d, above which the memorisation bulk of the spectrum exists).
+DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 2.0, 4.0, 8.0), tau=DEFAULT_TAU,
+               times=dict(t_min=1e-3, t_max=5.0, count=24), n_samples=1000, steps=200)
 # Small: d = 8, p = 64, n = 4 and 8; a handful of times and samples.
 SMALL = dict(d=8, psi_p=8.0, psi_n=(0.5, 1.0), tau=np.array([10.0, 1e3, 1e5, np.inf]),
              times=dict(t_min=1e-3, t_max=3.0, count=6), n_samples=200, steps=60)
@@ -45,15 +47,20 @@ def run(cfg, seed, sample_seed, out):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "memorisation_in_samples.json"), "w") as fh:
         json.dump({**study.as_dict(), "wall_s": wall}, fh, default=str)
+    return write_outputs(study, wall, out)
+
+
+def write_outputs(study, wall, out):
+    """The text table and the figure of a study."""
     text = describe(study) + f"\nwall time {wall:.1f} s (score fields {study.build_s:.1f} s)"
     with open(os.path.join(out, "memorisation_in_samples.txt"), "w") as fh:
         fh.write(text + "\n")
     fig, axes = new_figure(1, 3)
     plot_memorisation(axes[0, 0], study.curves, level=study.level)
     plot_quality(axes[0, 1], study.curves, "gaussian_kl")
-    plot_quality(axes[0, 2], study.curves, "closer_to_train", references=("data",))
+    plot_quality(axes[0, 2], study.curves, "second_moment", references=("data",))
     c = study.curves[0]
-    axes[0, 0].set_title(f"d={c.d}, p={c.p}, seed {seed}, sampler seed {sample_seed}")
+    axes[0, 0].set_title(f"d={c.d}, p={c.p}, seed {c.seed}, sampler seed {c.settings['seed']}")
     axes[0, 1].set_title(f"{c.settings['method']} sampler, {c.settings['steps']} steps, "
                          f"{c.settings['n_samples']} samples")
     fig.savefig(os.path.join(out, "memorisation_in_samples.png"), dpi=110)
@@ -68,7 +75,16 @@ def main(argv=None):
                         help="sampler noise, bootstrap, slices (default 1)")
     parser.add_argument("--out", default="memorisation-in-samples",
                         help="output folder (default memorisation-in-samples)")
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="redraw the table and figure of a saved study into --out")
     args = parser.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as fh:
+            saved = json.load(fh)
+        os.makedirs(args.out, exist_ok=True)
+        print(write_outputs(study_from_dict(saved), saved.get("wall_s", float("nan")),
+                            args.out))
+        return
     print(run(SMALL if args.small else DEFAULT, args.seed, args.sample_seed, args.out))
 
 

@@ -28,6 +28,7 @@ from ._scaling import ScalingReport, fit_power_law, scaling_report
 from ._structure import (MeasureQuadrature, SpectralPart, SpectralStructure,
                          measure_quadrature, spectral_cdf, spectral_structure, wasserstein1)
 from ._timescales import Timescales, spectral_timescales, timescales
+from ._two_point import OnePoint, TwoPoint, diagonal_two_point, one_point, two_point
 from ._training import gradient_descent, log_steps, noisy_training
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "LABELS",
     "MeasureQuadrature",
     "MemoryPlanError",
+    "OnePoint",
     "PhaseMap",
     "PhaseThresholds",
     "Problem",
@@ -55,12 +57,14 @@ __all__ = [
     "SpectralPart",
     "SpectralStructure",
     "Timescales",
+    "TwoPoint",
     "activation",
     "asymptotic_curves",
     "batched_curves",
     "coefficients",
     "confirm_points",
     "curve_timescales",
+    "diagonal_two_point",
     "draw",
     "finite_size_instance",
     "fit_power_law",
@@ -76,6 +80,7 @@ __all__ = [
     "memorisation_density",
     "memorisation_edges",
     "noisy_training",
+    "one_point",
     "parse_spectrum",
     "phase_labels",
     "phase_map_size",
@@ -99,6 +104,7 @@ __all__ = [
     "time_boundaries",
     "timescales",
     "two_atom",
+    "two_point",
     "wasserstein1",
     "weights_at",
 ]

@@ -30,8 +30,8 @@ def register(subparsers):
                    help="smallest diffusion time, where sampling stops (default 1e-3)")
     f.add_argument("--t-max", type=float, default=5.0,
                    help="largest diffusion time, where sampling starts (default 5)")
-    f.add_argument("--times", type=int, default=32,
-                   help="log-spaced diffusion times of the score field (default 32)")
+    f.add_argument("--times", type=int, default=24,
+                   help="log-spaced diffusion times of the score field (default 24)")
     f.add_argument("--method", default="exact",
                    choices=("exact", "gaussian_equivalent"),
                    help="how U, V are built at each time (default exact)")

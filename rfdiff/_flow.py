@@ -203,12 +203,36 @@ def learning_curves(flow: Flow, tau) -> Curves:
 def weights_at(flow: Flow, tau, M0=None):
     """Rescaled weights M(τ) = A(τ)/√p, shape (T, d, p) for a grid of T times.
 
+    M(τ) is the gradient flow started from ``M0``; only the eigendecomposition of
+    ``flow`` is used, so the losses of :func:`learning_curves` describe these weights
+    when ``M0`` is the one given to :func:`gradient_flow` for ``flow``.
+
     Args:
-        flow: from :func:`gradient_flow` (``M0`` must be the one used there, default 0).
-        tau: times τ ≥ 0 (``inf`` allowed).
-        M0: the initial condition used to build ``flow`` (None for zero).
+        flow: a :class:`Flow`, from :func:`gradient_flow`.
+        tau: scalar or 1-D array of T times τ ≥ 0 (``inf`` for the end of training).
+        M0: initial rescaled weights M(0), shape (d, p), finite; None for zero.
+
+    Returns:
+        M(τ) at each time, a numpy float64 array of shape (T, d, p) (T = 1 for a scalar
+        ``tau``).
+
+    Raises:
+        ValueError: if ``flow`` is not a :class:`Flow`, ``tau`` is not 1-D or has
+            negative or NaN times, or ``M0`` has the wrong shape or is not finite, naming
+            the argument and the value.
     """
+    if not isinstance(flow, Flow):
+        raise ValueError(f"flow must be a rfdiff.Flow, got {flow!r}")
     tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
+    if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
+        raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
+    if M0 is not None:
+        M0 = jnp.asarray(M0, dtype=jnp.float64)
+        shape = (flow.instance.d, flow.instance.p)
+        if M0.shape != shape:
+            raise ValueError(f"M0 must have shape {shape}, got {M0.shape}")
+        if not bool(jnp.all(jnp.isfinite(M0))):
+            raise ValueError("M0 must be finite")
     g, e = _g_e(flow, tau)
     inst = flow.instance
     B = inst.V.T @ flow.Q
@@ -225,8 +249,27 @@ def losses_of(instance: Instance, M):
     The direct definitions, used to check the flow and by the discrete training twins:
     L = 1 + (Δ/d) Tr(M U Mᵀ) + (2√Δ/d) Tr(M V) with (U, V) or (Ũ, Ṽ), and
     E_score = (1/d)[Tr(M Ũ Mᵀ) + 2 Tr(M S)] + Tr(C⁻¹)/d.
+
+    Args:
+        instance: the finite-size :class:`Instance` whose matrices define the losses.
+        M: rescaled weights of shape (..., d, p); leading axes (for example a time grid)
+            are batch axes. Values are not checked: non-finite weights (a diverged
+            training run) give non-finite losses.
+
+    Returns:
+        The tuple ``(train, test, score)`` of numpy float64 arrays of the batch shape
+        ``M.shape[:-2]`` (0-d arrays for a single (d, p) matrix).
+
+    Raises:
+        ValueError: if ``instance`` is not an :class:`Instance` or ``M`` does not have
+            shape (..., d, p), naming the argument and the shape.
     """
+    if not isinstance(instance, Instance):
+        raise ValueError(f"instance must be a rfdiff.Instance, got {instance!r}")
     M = jnp.asarray(M, dtype=jnp.float64)
+    if M.ndim < 2 or M.shape[-2:] != (instance.d, instance.p):
+        raise ValueError(f"M must have shape (..., {instance.d}, {instance.p}), "
+                         f"got {M.shape}")
     delta, d = instance.problem.delta, instance.d
     sq = jnp.sqrt(delta)
 

@@ -52,7 +52,7 @@ from ._validation import positive, positive_int
 from ._x64 import float64
 
 __all__ = ["GenerationCurve", "MemorisationStudy", "generation_curve", "memorisation_study",
-           "onset_time", "degradation_time", "describe", "DEFAULT_TAU"]
+           "onset_time", "degradation_time", "describe", "study_from_dict", "DEFAULT_TAU"]
 
 #: default training-time grid of the experiment (paper time τ), with τ = ∞ appended
 DEFAULT_TAU = np.concatenate([np.logspace(1, 8, 15), [np.inf]])
@@ -387,6 +387,34 @@ def memorisation_study(problem: Problem, d: int, psi_n_values, tau=None, *, time
     exps = {k: {"all": _exponent(n, v), "psi_n>1": _exponent(n[big], v[big])}
             for k, v in scales.items()}
     return MemorisationStudy(tuple(curves), float(level), scales, exps, build_s)
+
+
+def _curve_from_dict(d: dict) -> GenerationCurve:
+    tm = d.get("theory_tau_mem")
+    return GenerationCurve(
+        d["psi_p"], d["psi_n"], d["d"], d["p"], d["n"], d["seed"],
+        np.asarray(d["tau"], dtype=float),
+        {k: np.asarray(d[k], dtype=float) for k in METRICS if k in d}, d["references"],
+        np.asarray(d["times"], dtype=float), np.asarray(d["best_tau"], dtype=float),
+        np.asarray(d["loss_degradation"], dtype=float), tuple(tm) if tm else None,
+        d["settings"])
+
+
+def study_from_dict(d: dict) -> MemorisationStudy:
+    """Rebuild a :class:`MemorisationStudy` from its :meth:`~MemorisationStudy.as_dict`
+    (e.g. read back from JSON) to redraw or re-tabulate it without recomputing.
+
+    Raises:
+        ValueError: if a required key is missing.
+    """
+    try:
+        curves = tuple(_curve_from_dict(c) for c in d["curves"])
+        return MemorisationStudy(curves, float(d["level"]),
+                                 {k: np.asarray(v, dtype=float)
+                                  for k, v in d["timescales"].items()},
+                                 d["exponents"], float(d["build_s"]))
+    except KeyError as err:
+        raise ValueError(f"d is not a study dict: missing key {err}") from None
 
 
 def describe(study: MemorisationStudy) -> str:

@@ -83,12 +83,35 @@ class Instance:
     info: dict
 
 
+@float64
 def draw(problem: Problem, d: int, seed: int = 0):
     """Draw (W, X, Σ eigenvalues) for a problem at dimension d from an explicit seed.
 
+    The seed's key is split in two: one stream for W, one for X. The same seed therefore
+    gives the same W and X here and in :func:`finite_size_instance`. The arrays are
+    NumPy float64 arrays.
+
+    Args:
+        problem: the :class:`Problem`; p, n = ``problem.sizes(d)`` and the eigenvalues of
+            the diagonal Σ come from ``problem.spectrum``.
+        d: input dimension (a positive integer).
+        seed: integer seed of ``jax.random.PRNGKey``.
+
     Returns:
-        ``(W, X, sigma_eigs)`` with W of shape (p, d) and X of shape (d, n).
+        The tuple ``(W, X, sigma_eigs)``, with W of shape (p, d) with N(0, 1) entries, X
+        of shape (d, n) whose columns are the training points x_ν ~ N(0, Σ), and
+        sigma_eigs of shape (d,), the eigenvalues of Σ (see
+        :meth:`DataSpectrum.eigenvalues`).
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem` or ``d`` is not a positive
+            integer, naming the argument and the value.
+        TypeError: from JAX, if ``seed`` is not an integer.
+        OverflowError: from JAX, if ``seed`` does not fit a signed 64-bit integer.
     """
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    d = positive_int("d", d)
     p, n = problem.sizes(d)
     kw, kx = jax.random.split(jax.random.PRNGKey(seed))
     lam = jnp.asarray(problem.spectrum.eigenvalues(d))
@@ -315,7 +338,8 @@ def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = 
                memory_limit)
     W, X, lam = draw(problem, d, seed)
     Wt = W / math.sqrt(d)
-    noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
+    # a stream of its own: fold_in(key, 1) would equal split(key)[1], the data stream
+    noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
     info: dict = {"method": method}
     if method == "gaussian_equivalent":
         U, V, U_pop, V_pop, S, score_trace = _gaussian_equivalent(problem, Wt, X, lam, noise_key)

@@ -77,6 +77,18 @@ def _noisy(v2, s2, a2, b2) -> bool:
     return v2 > 1e-12 * (v2 + s2 + a2 + b2)
 
 
+def _check_problem(problem) -> None:
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+
+
+def _finite_lam(lam) -> np.ndarray:
+    lam = np.asarray(lam, dtype=float)
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"lam must be finite, got {lam!r}")
+    return lam
+
+
 def _psis(problem):
     P = as_params(problem)
     return float(P.psi_p), float(P.psi_n), _noisy(float(P.v2), float(P.s2), float(P.a2),
@@ -88,12 +100,18 @@ def predicted_masses(problem) -> dict[str, float]:
     """Asymptotic mass (fraction of the p eigenvalues) of each spectral part.
 
     Args:
-        problem: a :class:`Problem` or :class:`ResolventParams`.
+        problem: a :class:`Problem` or :class:`ResolventParams` (ψ_n = ∞, the population
+            limit, is allowed).
 
     Returns:
-        ``{role: mass}`` for the roles in :data:`ROLES`; masses sum to 1. For
+        ``{role: mass}`` (floats) for the roles in :data:`ROLES`; masses sum to 1. For
         ψ_p > ψ_n + 1 > 2: atom 1 − (1 + ψ_n)/ψ_p, d-component 1/ψ_p,
         memorisation (ψ_n − 1)/ψ_p, generalisation 1/ψ_p.
+
+    Raises:
+        ValueError: if ``problem`` is neither a :class:`Problem` nor valid
+            :class:`ResolventParams` (non-finite or non-positive ψ, negative constants,
+            bad atoms or weights), naming the argument and the value.
     """
     psi_p, psi_n, noisy = _psis(problem)
     if math.isinf(psi_n):  # population limit: a² W̃Σ_tW̃ᵀ + (s² + v²) I
@@ -132,8 +150,12 @@ def memorisation_edges(problem: Problem) -> tuple[float, float]:
         problem: a :class:`Problem`.
 
     Returns:
-        ``(lo, hi)``.
+        ``(lo, hi)``, two floats with lo ≤ hi.
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem`, naming the value.
     """
+    _check_problem(problem)
     c = problem.coefficients
     root = math.sqrt(problem.psi_p / problem.psi_n)
     return (float(c.s2) + float(c.v2) * (1 - root) ** 2,
@@ -157,15 +179,22 @@ def memorisation_density(problem: Problem, lam) -> np.ndarray:
 
     Args:
         problem: a :class:`Problem`.
-        lam: real λ values.
+        lam: real λ values (scalar or array of any shape), finite.
 
     Returns:
-        Density per p at ``lam`` (numpy array).
+        The density per p at ``lam``, a float64 numpy array of the shape of ``lam``, zero
+        outside the support.
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem` or ``lam`` is not finite,
+            naming the argument and the value.
     """
+    _check_problem(problem)
+    lam = _finite_lam(lam)
     c = problem.coefficients
     s2, v2 = float(c.s2), float(c.v2)
     ratio = problem.psi_p / problem.psi_n
-    x = (np.asarray(lam, dtype=float) - s2) / v2
+    x = (lam - s2) / v2
     lo, hi = (1 - math.sqrt(ratio)) ** 2, (1 + math.sqrt(ratio)) ** 2
     shape = _mp_shape(x, lo, hi, ratio) / v2  # mass min(1, 1/ratio) = ψ_n/ψ_p
     mass = predicted_masses(problem)["memorisation"]
@@ -187,10 +216,15 @@ def population_params(problem: Problem) -> ResolventParams:
     :func:`rfdiff.solve_on_grid` or :func:`rfdiff.spectral_structure`.
 
     Args:
-        problem: a :class:`Problem`.
+        problem: a :class:`Problem` or :class:`ResolventParams` (its ψ_n is replaced).
 
     Returns:
-        :class:`ResolventParams` with ψ_n = ∞.
+        :class:`ResolventParams` (float64 arrays) with ψ_n = ∞ and the other fields
+        unchanged.
+
+    Raises:
+        ValueError: if ``problem`` is neither a :class:`Problem` nor valid
+            :class:`ResolventParams`, naming the argument and the value.
     """
     P = as_params(problem)
     return P._replace(psi_n=np.asarray(np.inf))
@@ -207,8 +241,13 @@ def generalisation_edges(problem: Problem) -> tuple[float, float]:
         problem: a :class:`Problem`.
 
     Returns:
-        ``(lo, hi)``.
+        ``(lo, hi)``, two floats with lo ≤ hi (the lowest and highest bulk edges).
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem`, naming the value, or, for
+            non-isotropic data, if the population spectrum has no bulk (a_t = 0).
     """
+    _check_problem(problem)
     c = problem.coefficients
     base = float(c.s2) + float(c.v2)
     if problem.spectrum.is_isotropic:
@@ -219,6 +258,9 @@ def generalisation_edges(problem: Problem) -> tuple[float, float]:
 
     bulks = [p for p in spectral_structure(population_params(problem)).parts
              if p.kind == "bulk"]
+    if not bulks:
+        raise ValueError("the population spectrum has no bulk (a_t = 0), so ρ₂ has no "
+                         f"edges, for problem {problem!r}")
     return min(b.lo for b in bulks), max(b.hi for b in bulks)
 
 
@@ -231,12 +273,19 @@ def generalisation_density(problem: Problem, lam) -> np.ndarray:
 
     Args:
         problem: a :class:`Problem`.
-        lam: real λ values.
+        lam: real λ values (scalar or array of any shape), finite; non-empty for
+            non-isotropic data.
 
     Returns:
-        Density per p at ``lam`` (numpy array).
+        The density per p at ``lam``, a float64 numpy array of the shape of ``lam``.
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem` or ``lam`` is not finite,
+            naming the argument and the value, or (non-isotropic data, as
+            :func:`rfdiff.solve_on_grid`) if ``lam`` is empty.
     """
-    lam = np.asarray(lam, dtype=float)
+    _check_problem(problem)
+    lam = _finite_lam(lam)
     if not problem.spectrum.is_isotropic:
         return solve_on_grid(population_params(problem), lam).density
     c = problem.coefficients

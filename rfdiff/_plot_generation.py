@@ -12,6 +12,7 @@ _QUALITY_LABELS = {
     "nn_train": "median NN distance to training set",
     "nn_test": "median NN distance to test set",
     "closer_to_train": "fraction closer to training than to test",
+    "second_moment": "E‖x‖² / Tr Σ",
 }
 
 
@@ -58,17 +59,20 @@ def plot_memorisation(ax, curves, *, level: float | None = None, loss_times: boo
     return ax
 
 
-def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "empirical")):
+def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "empirical"),
+                 mark_degradation: bool = True):
     """A sample-quality metric against training time, with reference levels.
 
     Args:
         ax: a matplotlib Axes.
         curves: :class:`rfdiff.GenerationCurve` objects (or a single one).
-        key: ``gaussian_kl``, ``sliced_w2``, ``nn_train``, ``nn_test`` or
-            ``closer_to_train``.
+        key: ``gaussian_kl``, ``sliced_w2``, ``second_moment``, ``nn_train``,
+            ``nn_test`` or ``closer_to_train``.
         references: which references to draw as horizontal lines (``data``: exact
             samples, dashed; ``exact``: the sampler with the exact score, dash-dotted;
             ``empirical``: the memorising score, dotted).
+        mark_degradation: for ``gaussian_kl`` and ``sliced_w2``, mark each curve's
+            half-way degradation time (:func:`rfdiff.degradation_time`) with a star.
 
     Returns:
         ``ax``.
@@ -84,12 +88,19 @@ def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "e
         color = f"C{i}"
         tau, y, _ = _finite(c, key)
         ax.plot(tau, y, marker="o", markersize=3, color=color, label=f"n = {c.n}")
+        if mark_degradation and key in ("gaussian_kl", "sliced_w2"):
+            t_deg = c.degradation(key)
+            if np.isfinite(t_deg):
+                allv = np.asarray(c.metrics[key], dtype=float)
+                level = np.sqrt(np.min(y) * allv[-1])  # the half-way value in log
+                ax.plot([t_deg], [level], marker="*", markersize=10, color=color,
+                        markeredgecolor="k", linestyle="none")
         for name in references:
             if name in c.references:
                 ax.axhline(c.references[name][key], color=color, linestyle=styles[name],
                            linewidth=0.8, alpha=0.7)
     ax.set_xscale("log")
-    if key in ("gaussian_kl", "sliced_w2"):
+    if key in ("gaussian_kl", "sliced_w2", "second_moment"):
         ax.set_yscale("log")
     ax.set_xlabel("training time τ = kη/d²")
     ax.set_ylabel(_QUALITY_LABELS[key])

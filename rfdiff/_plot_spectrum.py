@@ -10,8 +10,9 @@ import numpy as np
 
 from ._leading_order import (generalisation_density, memorisation_density)
 from ._problem import Problem
-from ._resolvent import solve_on_grid
+from ._resolvent import ResolventParams, solve_on_grid
 from ._structure import SpectralStructure, spectral_structure
+from ._validation import positive_int
 
 __all__ = ["plot_density", "plot_parts", "spectrum_figure"]
 
@@ -87,13 +88,34 @@ def spectrum_figure(problem, structure: SpectralStructure | None = None, *,
         p: number of eigenvalues of that U (default ``len(eigenvalues)``).
         points: density points per panel.
         leading_order: overlay the leading-order densities (Problem only).
-        figsize: matplotlib figure size.
+        figsize: matplotlib figure size (default 3.6 × (1 + number of bulks) by 3.4).
 
     Returns:
-        A :class:`matplotlib.figure.Figure`.
+        A :class:`matplotlib.figure.Figure` with 1 + (number of bulks) axes in one row;
+        pyplot is not used.
+
+    Raises:
+        ValueError: if ``problem`` is neither a :class:`Problem` nor
+            :class:`ResolventParams` (invalid ResolventParams values are reported by
+            :func:`rfdiff.spectral_structure` / :func:`rfdiff.solve_on_grid` when the
+            spectrum is solved here), ``structure`` is not a :class:`SpectralStructure`,
+            ``eigenvalues`` are not finite, or ``p`` or ``points`` is not a positive
+            integer, naming the argument and the value.
+        ImportError: if matplotlib is not installed.
     """
     from matplotlib.figure import Figure
 
+    if not isinstance(problem, Problem | ResolventParams):
+        raise ValueError(f"problem must be a rfdiff.Problem or ResolventParams, got {problem!r}")
+    if structure is not None and not isinstance(structure, SpectralStructure):
+        raise ValueError(f"structure must be a rfdiff.SpectralStructure, got {structure!r}")
+    points = positive_int("points", points)
+    if p is not None:
+        p = positive_int("p", p)
+    if eigenvalues is not None:
+        eigenvalues = np.asarray(eigenvalues, float)
+        if not np.all(np.isfinite(eigenvalues)):
+            raise ValueError(f"eigenvalues must be finite, got {eigenvalues!r}")
     if structure is None:
         structure = spectral_structure(problem)
     bulks = structure.bulks

@@ -187,6 +187,11 @@ def spectral_scale(problem) -> float:
 
     Returns:
         The bound (a float), larger than every eigenvalue of U in the limit.
+
+    Raises:
+        ValueError: if ``problem`` is neither a :class:`Problem` nor valid
+            :class:`ResolventParams` (non-finite or non-positive ψ, negative constants,
+            bad atoms or weights), naming the argument and the value.
     """
     return float(_upper_bound(as_params(problem)))
 
@@ -364,7 +369,14 @@ def resolvent_core(lam, eps_final, params: ResolventParams) -> ResolventResult:
         params: :class:`ResolventParams` (arrays may be traced).
 
     Returns:
-        :class:`ResolventResult` of JAX arrays of shape (m,).
+        :class:`ResolventResult` of JAX arrays of shape (m,); check ``converged`` and
+        ``residual`` per point.
+
+    Raises:
+        Nothing: inputs are not checked (a jit-able core that takes traced arrays).
+            Build ``params`` with :func:`resolvent_params`, or use :func:`solve_on_grid`
+            and :func:`solve_resolvent`, which check their inputs. Bad values give
+            non-finite or unconverged results rather than an error.
     """
     return _solve_core(lam - params.s2, eps_final, params).result
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ._validation import finite
+from ._validation import finite, positive
 
 __all__ = ["DataSpectrum", "isotropic", "two_atom", "parse_spectrum"]
 
@@ -78,21 +78,54 @@ class DataSpectrum:
 
 
 def isotropic(scale: float = 1.0) -> DataSpectrum:
-    """Σ = scale · I (one atom)."""
+    """Σ = scale · I (one atom).
+
+    Args:
+        scale: the single eigenvalue of Σ (finite, > 0).
+
+    Returns:
+        :class:`DataSpectrum` with atoms ``(scale,)`` and weights ``(1.0,)``.
+
+    Raises:
+        ValueError: if ``scale`` is not finite and > 0, naming the argument and the value.
+    """
+    scale = positive("scale", scale)
     return DataSpectrum((scale,), (1.0,))
 
 
 def two_atom() -> DataSpectrum:
-    """The two-atom spectrum ρ_Σ = ½δ(λ − 0.5) + ½δ(λ − 1.5) used in the reference paper."""
+    """The two-atom spectrum ρ_Σ = ½δ(λ − 0.5) + ½δ(λ − 1.5) used in the reference paper.
+
+    Returns:
+        :class:`DataSpectrum` with atoms ``(0.5, 1.5)`` and weights ``(0.5, 0.5)``.
+
+    Raises:
+        Nothing: the spectrum is fixed and valid.
+    """
     return DataSpectrum((0.5, 1.5), (0.5, 0.5))
 
 
 def parse_spectrum(text: str) -> DataSpectrum:
     """Parse ``ATOM:WEIGHT[,ATOM:WEIGHT...]`` (or the names ``isotropic``, ``two-atom``).
 
+    This is the syntax of the CLI's ``--sigma`` option and of :meth:`DataSpectrum.label`.
+
+    Args:
+        text: ``"isotropic"`` (or ``"iso"``), ``"two-atom"`` (or ``"two_atom"``,
+            ``"paper"``), or comma-separated ``ATOM:WEIGHT`` pairs such as
+            ``"0.5:0.5,1.5:0.5"``; surrounding whitespace is ignored. Atoms must be finite
+            and > 0, weights finite and ≥ 0 with sum 1 (to 1e-12).
+
+    Returns:
+        The :class:`DataSpectrum`.
+
     Raises:
-        ValueError: for malformed text, naming ``sigma`` and the text.
+        ValueError: if ``text`` is not a string, for malformed text or non-finite
+            weights (naming ``sigma`` and the text), or for atoms or weights that
+            :class:`DataSpectrum` rejects (naming ``atoms`` or ``weights`` and the value).
     """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {text!r}")
     text = text.strip()
     if text in ("isotropic", "iso"):
         return isotropic()

@@ -928,16 +928,27 @@ def spectral_cdf(problem, lam, structure: SpectralStructure | None = None) -> np
 
     Args:
         problem: a :class:`Problem` or :class:`ResolventParams`.
-        lam: real λ values.
-        structure: the structure of this problem (else computed here).
+        lam: real λ values (scalar or array of any shape); ±∞ allowed, NaN not.
+        structure: the :class:`SpectralStructure` of this problem (else computed here
+            with :func:`spectral_structure`); it is not checked against ``problem``.
 
     Returns:
-        F(λ) (numpy array of the shape of ``lam``).
+        F(λ), a float64 numpy array of the shape of ``lam``, non-decreasing in λ, from 0
+        below the spectrum to the total mass (1 up to quadrature error) above it.
+
+    Raises:
+        ValueError: if ``problem`` is neither a :class:`Problem` nor valid
+            :class:`ResolventParams`, ``structure`` is not a :class:`SpectralStructure`
+            or ``lam`` contains NaN, naming the argument and the value.
     """
     P = as_params(problem)
+    if structure is not None and not isinstance(structure, SpectralStructure):
+        raise ValueError(f"structure must be a rfdiff.SpectralStructure, got {structure!r}")
+    lam = np.asarray(lam, dtype=float)
+    if np.any(np.isnan(lam)):
+        raise ValueError(f"lam must not contain NaN, got {lam!r}")
     if structure is None:
         structure = spectral_structure(problem)
-    lam = np.asarray(lam, dtype=float)
     out = np.zeros(lam.shape)
     for grid, cum in _bulk_cdfs(P, structure):
         out += np.interp(lam, grid, cum, left=0.0, right=cum[-1])

@@ -30,7 +30,25 @@ __all__ = ["gradient_descent", "noisy_training", "log_steps"]
 
 
 def log_steps(steps: int, points: int) -> np.ndarray:
-    """About ``points`` distinct log-spaced step counts in [1, steps], always ending at steps."""
+    """About ``points`` distinct log-spaced step counts in [1, steps].
+
+    The counts are ``points`` log-spaced values from 1 to ``steps``, rounded to integers,
+    with duplicates removed (so fewer than ``points`` when ``points`` is large compared
+    with the number of distinct counts available). They start at 1 and, for
+    ``points`` ≥ 2, end at ``steps``; ``points = 1`` gives ``[1]``.
+
+    Args:
+        steps: the last step count (a positive integer).
+        points: how many log-spaced values to draw before removing duplicates (a positive
+            integer).
+
+    Returns:
+        A 1-D numpy integer array of increasing, distinct step counts in [1, steps].
+
+    Raises:
+        ValueError: if ``steps`` or ``points`` is not a positive integer, naming the
+            argument and the value.
+    """
     steps = positive_int("steps", steps)
     points = positive_int("points", points)
     ks = np.unique(np.round(np.logspace(0, np.log10(steps), points)).astype(int))

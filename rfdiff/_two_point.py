@@ -144,7 +144,7 @@ class TwoPoint(NamedTuple):
         F_S: Y = S = W̃ΣW̃ᵀ.
         F_I: Y = I.
         F_pop: Y = Ũ = A S + b² K + (s² + v²) I, the population matrix (test loss).
-        residual: max over Y of |F_Y(z, w) − F_Y(w, z)| / |F_Y(z, w)| and the one-point
+        residual: max over Y of ``|F_Y(z, w) − F_Y(w, z)| / |F_Y(z, w)|`` and the one-point
             residuals at z and w.
         converged: both one-point solutions converged and the symmetry defect is at most
             SYMMETRY_TOL.
