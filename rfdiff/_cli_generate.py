@@ -2,7 +2,8 @@
 
 The score is trained (in closed form) at every time of a diffusion-time grid
 (``--t-min``, ``--t-max``, ``--times``); the sampler runs over that same range, so the
-shared ``--t`` flag is not used here.
+shared ``--t`` flag is not used here. Size defaults differ from the other subcommands:
+``--d 32 --psi-p 32 --psi-n 0.5`` (p = 1024, n = 16; docs/generation.md).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def register(subparsers):
     p = subparsers.add_parser(
         "generate", parents=[common_parser(with_size=True)],
         help="samples from the learned score over training time: f_mem and quality vs τ",
-        description=__doc__.splitlines()[0])
+        description=" ".join(__doc__.split("\n\n")[1].split()))
     g = p.add_argument_group("training-time grid")
     g.add_argument("--tau-min", type=float, help="smallest τ (default 10)")
     g.add_argument("--tau-max", type=float, help="largest finite τ (default 1e8)")
