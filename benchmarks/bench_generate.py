@@ -10,7 +10,9 @@ Measured, each in a fresh subprocess (so that compilation is included once, as f
   2. the same with Gaussian-equivalent matrices (the faster option);
   3. the f_mem(τ) curve from a built field (sampling and metrics at 16 τ, references);
   4. the whole command ``rfdiff generate`` end to end.
-Writes benchmarks/results/generate.txt (appends one block per run).
+Writes benchmarks/results/generate.txt (appends one block per run). Each line records the
+1-minute load average before it started: on a shared machine, other processes' load
+inflates wall times (a load of 2 on 2 cores is an idle machine plus this benchmark).
 
 Run:  python benchmarks/bench_generate.py  [--quick]
 """
@@ -55,19 +57,23 @@ print(json.dumps(out))
 
 
 def child(*args):
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-c", CHILD, *map(str, args)], capture_output=True,
                          text=True, check=True)
     out = json.loads(res.stdout.strip().splitlines()[-1])
     out["process_wall_s"] = time.perf_counter() - t0
+    out["load_before"] = load  # the machine may be shared: contention inflates wall times
     return out
 
 
 def cli(args):
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rfdiff", "generate", "--json", *args],
                    capture_output=True, text=True, check=True)
-    return {"what": "cli", "args": " ".join(args), "process_wall_s": time.perf_counter() - t0}
+    return {"what": "cli", "args": " ".join(args) or "(defaults)",
+            "process_wall_s": time.perf_counter() - t0, "load_before": load}
 
 
 def main():

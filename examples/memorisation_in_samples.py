@@ -23,7 +23,8 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._generation import DEFAULT_TAU, describe, memorisation_study, study_from_dict
+from rfdiff._generation import (DEFAULT_TAU, describe_study, memorisation_study,
+                                study_from_dict)
 from rfdiff._plot_curves import new_figure
 from rfdiff._plot_generation import plot_memorisation, plot_quality
 from rfdiff._score_field import diffusion_times
@@ -52,7 +53,8 @@ def run(cfg, seed, sample_seed, out):
 
 def write_outputs(study, wall, out):
     """The text table and the figure of a study."""
-    text = describe(study) + f"\nwall time {wall:.1f} s (score fields {study.build_s:.1f} s)"
+    text = (describe_study(study)
+            + f"\nwall time {wall:.1f} s (score fields {study.build_s:.1f} s)")
     with open(os.path.join(out, "memorisation_in_samples.txt"), "w") as fh:
         fh.write(text + "\n")
     fig, axes = new_figure(1, 3)

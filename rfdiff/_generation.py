@@ -52,7 +52,8 @@ from ._validation import positive, positive_int
 from ._x64 import float64
 
 __all__ = ["GenerationCurve", "MemorisationStudy", "generation_curve", "memorisation_study",
-           "onset_time", "degradation_time", "describe", "study_from_dict", "DEFAULT_TAU"]
+           "onset_time", "degradation_time", "describe_study", "study_from_dict",
+           "DEFAULT_TAU"]
 
 #: default training-time grid of the experiment (paper time τ), with τ = ∞ appended
 DEFAULT_TAU = np.concatenate([np.logspace(1, 8, 15), [np.inf]])
@@ -417,7 +418,7 @@ def study_from_dict(d: dict) -> MemorisationStudy:
         raise ValueError(f"d is not a study dict: missing key {err}") from None
 
 
-def describe(study: MemorisationStudy) -> str:
+def describe_study(study: MemorisationStudy) -> str:
     """Plain-text summary of a study: per n, τ against f_mem ± err and quality, the
     references, and the timescales with their scaling exponents in n."""
     lines = []

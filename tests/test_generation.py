@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import rfdiff
-from rfdiff._generation import (degradation_time, generation_curve, memorisation_study,
-                                onset_time)
+from rfdiff._generation import (degradation_time, describe_study, generation_curve,
+                                memorisation_study, onset_time, study_from_dict)
 from rfdiff._score_field import diffusion_times, feature_score, field_weights, score_field
 from rfdiff.cli import main
 
@@ -151,6 +151,14 @@ def test_small_study_is_reproducible(small_study):
                                projections=32)
     for k, v in again.curves[0].metrics.items():
         np.testing.assert_array_equal(v, small_study.curves[0].metrics[k])
+
+
+def test_study_round_trips_through_json(small_study):
+    back = study_from_dict(json.loads(json.dumps(small_study.as_dict())))
+    assert describe_study(back) == describe_study(small_study)
+    assert back.curves[1].theory_tau_mem == small_study.curves[1].theory_tau_mem
+    with pytest.raises(ValueError, match="missing key"):
+        study_from_dict({"curves": []})
 
 
 def test_generation_curve_rejects_bad_input(small_field):
