@@ -218,7 +218,6 @@ def _population(problem, act, Wt, lam, kmax, degree, tol):
     R = cov / (sd[:, None] * sd[None, :])
     coeffs, second, dmean = _coeff_kernel(act, kmax, degree)(jnp.zeros_like(sd)[:, None],
                                                            sd[:, None])
-    coeffs = coeffs  # (kmax+1, p, 1)
     rmax = float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0]))))
     K, bound = _truncation(coeffs[..., 0] ** 2, second[:, 0], rmax, tol, kmax)
     U_pop = _off_diagonal(coeffs, R, K) + jnp.diag(second[:, 0])
