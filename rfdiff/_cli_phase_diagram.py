@@ -21,7 +21,7 @@ def register(subparsers):
     p.add_argument("--points", type=int, default=24, help="grid points per axis (default 24)")
     p.add_argument("--gen-factor", type=float, default=2.0)
     p.add_argument("--mem-fraction", type=float, default=0.5)
-    p.add_argument("--mem-threshold", type=float, default=0.05)
+    p.add_argument("--mem-threshold", type=float, default=0.25)
     p.add_argument("--confirm-d", type=int, metavar="D",
                    help="confirm points of the map by finite-size runs of dimension D")
     p.add_argument("--confirm-points", type=int, default=10,

@@ -44,7 +44,7 @@ class PhaseThresholds(NamedTuple):
 
     gen_factor: float = 2.0
     mem_fraction: float = 0.5
-    mem_threshold: float = 0.05
+    mem_threshold: float = 0.25
 
     def describe(self) -> str:
         """The definitions with the values."""
@@ -187,6 +187,38 @@ def _at(problem, psi_p, psi_n, tau):
     return (te - tr)[:, 0], sc[:, 0]
 
 
+def _time_brackets(grid, gen, score, gen_inf, th):
+    """Brackets of τ_gen and τ_mem on a reference grid, for B curves at once.
+
+    ``gen`` and ``score`` are (B, T) on ``grid``; ``gen_inf`` is L_gen(∞). Returns the
+    minimum of E_score, its index, the memorisation level, the two brackets ``(lo, hi)``
+    and ``has`` (a memorisation crossing exists after the minimum).
+    """
+    smin, kmin = np.min(score, axis=1), np.argmin(score, axis=1)
+    level = np.maximum(th.mem_fraction * gen_inf, th.mem_threshold)
+    # τ_gen: E_score − gen_factor·min goes from + to − before the minimum
+    i_gen = np.argmax(score <= (th.gen_factor * smin)[:, None], axis=1)
+    gen_bracket = grid[np.maximum(i_gen - 1, 0)], grid[np.maximum(i_gen, 1)]
+    # τ_mem: L_gen − level goes from − to + after the minimum of E_score
+    after = np.arange(grid.size)[None, :] >= kmin[:, None]
+    above = (gen >= level[:, None]) & after
+    has = np.any(above, axis=1)
+    i_mem = np.argmax(above, axis=1)
+    mem_bracket = (np.where(has, grid[np.maximum(i_mem - 1, 0)], grid[0]),
+                   np.where(has, grid[i_mem], grid[1]))
+    return smin, kmin, level, gen_bracket, mem_bracket, has
+
+
+def _solve_time_boundaries(grid, gen, score, gen_inf, at, th):
+    """τ_gen, τ_mem by bisection; ``at(τ)`` gives (L_gen, E_score) of the B curves at
+    their own times τ (shape (B,))."""
+    smin, kmin, level, (glo, ghi), (mlo, mhi), has = _time_brackets(grid, gen, score,
+                                                                     gen_inf, th)
+    tau_gen = _bisect(lambda x: at(x)[1] - th.gen_factor * smin, glo, ghi, _iters(glo, ghi))
+    root = _bisect(lambda x: at(x)[0] - level, mlo, mhi, _iters(mlo, mhi))
+    return tau_gen, np.where(has, root, np.inf), grid[kmin]
+
+
 def time_boundaries(problem: Problem, psi_n, thresholds=PhaseThresholds()) -> dict:
     """τ_gen(ψ_n) and τ_mem(ψ_n) at the ψ_p of ``problem``, by root solves on the theory.
 
@@ -209,25 +241,11 @@ def time_boundaries(problem: Problem, psi_n, thresholds=PhaseThresholds()) -> di
     psi_p = np.full_like(psi_n, problem.psi_p)
     grid = _reference_grid(problem)
     tr, te, sc, _ = batched_curves(problem, psi_p, psi_n, np.append(grid, np.inf))
-    gen, score, ginf = (te - tr)[:, :-1], sc[:, :-1], (te - tr)[:, -1]
-    smin, kmin = np.min(score, axis=1), np.argmin(score, axis=1)
-    level = np.maximum(th.mem_fraction * ginf, th.mem_threshold)
-    # τ_gen: E_score − gen_factor·min goes from + to − before the minimum
-    i_gen = np.argmax(score <= (th.gen_factor * smin)[:, None], axis=1)
-    lo, hi = grid[np.maximum(i_gen - 1, 0)], grid[np.maximum(i_gen, 1)]
-    tau_gen = _bisect(lambda x: _at(problem, psi_p, psi_n, x)[1] - th.gen_factor * smin,
-                      lo, hi, _iters(lo, hi))
-    # τ_mem: L_gen − level goes from − to + after the minimum of E_score
-    after = np.arange(grid.size)[None, :] >= kmin[:, None]
-    above = (gen >= level[:, None]) & after
-    has = np.any(above, axis=1)
-    i_mem = np.argmax(above, axis=1)
-    lo = np.where(has, grid[np.maximum(i_mem - 1, 0)], grid[0])
-    hi = np.where(has, grid[i_mem], grid[1])
-    root = _bisect(lambda x: _at(problem, psi_p, psi_n, x)[0] - level, lo, hi, _iters(lo, hi))
+    tau_gen, tau_mem, tau_min = _solve_time_boundaries(
+        grid, (te - tr)[:, :-1], sc[:, :-1], (te - tr)[:, -1],
+        lambda x: _at(problem, psi_p, psi_n, x), th)
     c = problem.coefficients
-    return {"psi_n": psi_n, "tau_gen": tau_gen, "tau_gen_min": grid[kmin],
-            "tau_mem": np.where(has, root, np.inf),
+    return {"psi_n": psi_n, "tau_gen": tau_gen, "tau_gen_min": tau_min, "tau_mem": tau_mem,
             "tau_mem_leading": psi_n / (problem.delta * float(c.v2)),
             "rel_accuracy": _REL_TOL}
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._phase import LABELS
 
-__all__ = ["plot_phase_time", "plot_phase_size"]
+__all__ = ["plot_phase_time", "plot_phase_size", "overlay_confirmation"]
 
 _COLORS = ("#d9d9d9", "#a6dba0", "#f4a582")  # not generalising, generalising, memorising
 
@@ -91,6 +91,49 @@ def plot_phase_size(ax, pmap, show: str = "gen_loss"):
     ax.set_title(f"τ = {pmap.fixed:g}: {show if show != 'label' else 'phases'}")
     ax.legend(fontsize="x-small", loc="upper right")
     return art
+
+
+def overlay_confirmation(ax, pmap, rows=(), simulated=None, marker="o"):
+    """Draw finite-size results on a phase-map axes.
+
+    Args:
+        ax: matplotlib Axes holding :func:`plot_phase_time` or :func:`plot_phase_size`.
+        pmap: the :class:`rfdiff.PhaseMap` drawn there.
+        rows: rows of :func:`rfdiff.confirm_points`; each point is drawn in the colour of
+            its simulated label, with a black edge where it agrees with the theory and a
+            red cross where it does not.
+        simulated: a dict of :func:`rfdiff.simulated_time_boundaries` (``psi_n-tau``) or
+            :func:`rfdiff.simulated_size_boundary` (``psi_n-psi_p``), drawn as markers.
+        marker: marker of the simulated boundaries.
+
+    Returns:
+        ``ax``.
+    """
+    time_map = pmap.kind == "psi_n-tau"
+    for r in rows:
+        x, y = r["psi_n"], (r["tau"] if time_map else r["psi_p"])
+        ax.scatter([x], [y], s=30, color=_COLORS[LABELS.index(r["simulation"])],
+                   edgecolors="k", linewidths=0.8, zorder=5)
+        if not r["agree"]:
+            ax.scatter([x], [y], s=60, marker="x", color="r", zorder=6)
+    if simulated is not None:
+        d = simulated.get("d", "?")
+        if time_map:
+            ax.plot(simulated["psi_n"], simulated["tau_gen"], "k" + marker, mfc="none",
+                    label=f"τ_gen (d = {d})")
+            mem = np.asarray(simulated["tau_mem"], float)
+            ok = np.isfinite(mem)
+            ax.plot(np.asarray(simulated["psi_n"])[ok], mem[ok], "r" + marker, mfc="none",
+                    label=f"τ_mem (d = {d})")
+        else:
+            lo, hi = np.asarray(simulated["psi_n_lo"]), np.asarray(simulated["psi_n_hi"])
+            ok = np.isfinite(lo)
+            pp = np.asarray(simulated["psi_p"])[ok]
+            ax.errorbar(np.sqrt(lo[ok] * hi[ok]), pp,
+                        xerr=[np.sqrt(lo[ok] * hi[ok]) - lo[ok], hi[ok] - np.sqrt(lo[ok] * hi[ok])],
+                        fmt="m" + marker, mfc="none", label=f"ψn* (d = {d})")
+    ax.legend(fontsize="x-small", loc="lower right" if time_map else "upper right")
+    return ax
 
 
 def label_legend_handles():
