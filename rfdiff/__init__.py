@@ -11,6 +11,14 @@ from ._batched_theory import batched_curves
 from ._coefficients import Coefficients, coefficients
 from ._curve_timescales import CurveTimescales, curve_timescales
 from ._flow import Curves, Flow, gradient_flow, learning_curves, losses_of, weights_at
+from ._generation import (GenerationCurve, MemorisationStudy, degradation_time, describe_study,
+                          generation_curve, memorisation_study, onset_time, study_from_dict)
+from ._sample_metrics import (Memorisation, gaussian_kl, memorisation_fraction, sample_metrics,
+                              sliced_wasserstein, two_nearest)
+from ._samplers import (EmpiricalScore, GaussianScore, covariance_error, expected_covariance,
+                        limit_covariance, sample, time_grid)
+from ._score_field import (FeatureScore, ScoreField, diffusion_times, feature_score,
+                           field_weights, score_field)
 from ._instance import Instance, draw, finite_size_instance
 from ._memory import MemoryPlanError
 from ._leading_order import (ROLES, generalisation_density, generalisation_edges,
@@ -18,7 +26,9 @@ from ._leading_order import (ROLES, generalisation_density, generalisation_edges
                              predicted_counts, predicted_masses)
 from ._phase import (LABELS, PhaseMap, PhaseThresholds, phase_labels, phase_map_size,
                      phase_map_time, size_boundary, time_boundaries)
-from ._phase_confirm import confirm_points, simulated_phase
+from ._phase_confirm import (boundary_points, confirm_points, simulated_phase,
+                             simulated_size_boundary, simulated_time_boundaries)
+from ._phase_diffusion_time import DiffusionTimeDependence, diffusion_time_dependence
 from ._problem import Problem
 from ._spectrum_data import DataSpectrum, isotropic, parse_spectrum, two_atom
 from ._plot_spectrum import spectrum_figure
@@ -41,10 +51,17 @@ __all__ = [
     "CurveTimescales",
     "Curves",
     "DataSpectrum",
+    "DiffusionTimeDependence",
+    "EmpiricalScore",
+    "FeatureScore",
     "Flow",
+    "GaussianScore",
+    "GenerationCurve",
     "Instance",
     "LABELS",
     "MeasureQuadrature",
+    "Memorisation",
+    "MemorisationStudy",
     "MemoryPlanError",
     "OnePoint",
     "PhaseMap",
@@ -54,6 +71,7 @@ __all__ = [
     "ResolventParams",
     "ResolventResult",
     "ScalingReport",
+    "ScoreField",
     "SpectralPart",
     "SpectralStructure",
     "Timescales",
@@ -61,26 +79,41 @@ __all__ = [
     "activation",
     "asymptotic_curves",
     "batched_curves",
+    "boundary_points",
     "coefficients",
     "confirm_points",
+    "covariance_error",
     "curve_timescales",
+    "degradation_time",
+    "describe_study",
     "diagonal_two_point",
+    "diffusion_time_dependence",
+    "diffusion_times",
     "draw",
+    "expected_covariance",
+    "feature_score",
+    "field_weights",
     "finite_size_instance",
     "fit_power_law",
+    "gaussian_kl",
     "generalisation_density",
     "generalisation_edges",
+    "generation_curve",
     "gradient_descent",
     "gradient_flow",
     "isotropic",
     "learning_curves",
+    "limit_covariance",
     "log_steps",
     "losses_of",
     "measure_quadrature",
     "memorisation_density",
     "memorisation_edges",
+    "memorisation_fraction",
+    "memorisation_study",
     "noisy_training",
     "one_point",
+    "onset_time",
     "parse_spectrum",
     "phase_labels",
     "phase_map_size",
@@ -90,9 +123,15 @@ __all__ = [
     "predicted_masses",
     "resolvent_core",
     "resolvent_params",
+    "sample",
+    "sample_metrics",
     "scaling_report",
+    "score_field",
     "simulated_phase",
+    "simulated_size_boundary",
+    "simulated_time_boundaries",
     "size_boundary",
+    "sliced_wasserstein",
     "solve_on_grid",
     "solve_resolvent",
     "spectral_cdf",
@@ -101,9 +140,12 @@ __all__ = [
     "spectral_structure",
     "spectral_timescales",
     "spectrum_figure",
+    "study_from_dict",
     "time_boundaries",
+    "time_grid",
     "timescales",
     "two_atom",
+    "two_nearest",
     "two_point",
     "wasserstein1",
     "weights_at",

@@ -26,6 +26,9 @@ def register(subparsers):
                    help="confirm points of the map by finite-size runs of dimension D")
     p.add_argument("--confirm-points", type=int, default=10,
                    help="number of points to confirm (default 10)")
+    p.add_argument("--confirm-factor", type=float, default=2.0,
+                   help="confirm points this factor away from the theory boundaries, on "
+                        "both sides (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=run)
 
@@ -39,12 +42,11 @@ def _grid(lo, hi, n, name):
     return np.logspace(np.log10(lo), np.log10(hi), n)
 
 
-def confirmation_points(pmap, k):
-    """k points spread over the map: along the boundary curves and inside each region."""
-    rng = np.random.default_rng(0)
-    ny, nx = pmap.label.shape
-    idx = rng.choice(ny * nx, size=min(k, ny * nx), replace=False)
-    return [(float(pmap.psi_n[i % nx]), float(pmap.y[i // nx])) for i in idx]
+def confirmation_points(pmap, k, factor=2.0):
+    """k points straddling the boundary curves, ``factor`` away on both sides."""
+    from ._phase_confirm import boundary_points
+
+    return boundary_points(pmap, factor, max_points=k)
 
 
 def run(args) -> dict:
@@ -63,8 +65,10 @@ def run(args) -> dict:
     if args.confirm_d is not None:
         from ._phase_confirm import confirm_points
 
-        rows = confirm_points(pmap, confirmation_points(pmap, args.confirm_points),
+        rows = confirm_points(pmap, confirmation_points(pmap, args.confirm_points,
+                                                        args.confirm_factor),
                               d=args.confirm_d, seed=args.seed)
+        out["confirmation_factor"] = args.confirm_factor
         out["confirmation"] = rows
         out["confirmation_agreement"] = float(np.mean([r["agree"] for r in rows]))
     if args.plot:

@@ -405,6 +405,12 @@ def study_from_dict(d: dict) -> MemorisationStudy:
     """Rebuild a :class:`MemorisationStudy` from its :meth:`~MemorisationStudy.as_dict`
     (e.g. read back from JSON) to redraw or re-tabulate it without recomputing.
 
+    Args:
+        d: the dict.
+
+    Returns:
+        :class:`MemorisationStudy`.
+
     Raises:
         ValueError: if a required key is missing.
     """
@@ -419,8 +425,20 @@ def study_from_dict(d: dict) -> MemorisationStudy:
 
 
 def describe_study(study: MemorisationStudy) -> str:
-    """Plain-text summary of a study: per n, τ against f_mem ± err and quality, the
-    references, and the timescales with their scaling exponents in n."""
+    """Plain-text summary of a study.
+
+    Args:
+        study: a :class:`MemorisationStudy`.
+
+    Returns:
+        Text: per n, τ against f_mem ± err and quality, the references, and the timescales
+        with their scaling exponents in n.
+
+    Raises:
+        ValueError: if ``study`` is not a :class:`MemorisationStudy`.
+    """
+    if not isinstance(study, MemorisationStudy):
+        raise ValueError(f"study must be a MemorisationStudy, got {type(study).__name__}")
     lines = []
     head = (f"{'tau':>10} {'f_mem':>6} {'±err':>6} {'KL':>8} {'SW2':>6} {'E|x|²':>6} "
             f"{'nn_tr':>6} {'nn_te':>6}")

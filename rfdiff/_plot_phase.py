@@ -6,7 +6,8 @@ import numpy as np
 
 from ._phase import LABELS
 
-__all__ = ["plot_phase_time", "plot_phase_size", "overlay_confirmation"]
+__all__ = ["plot_phase_time", "plot_phase_size", "overlay_confirmation", "plot_phase_diffusion_time",
+           "plot_timescale_ratio"]
 
 _COLORS = ("#d9d9d9", "#a6dba0", "#f4a582")  # not generalising, generalising, memorising
 
@@ -133,6 +134,64 @@ def overlay_confirmation(ax, pmap, rows=(), simulated=None, marker="o"):
                         xerr=[np.sqrt(lo[ok] * hi[ok]) - lo[ok], hi[ok] - np.sqrt(lo[ok] * hi[ok])],
                         fmt="m" + marker, mfc="none", label=f"ψn* (d = {d})")
     ax.legend(fontsize="x-small", loc="lower right" if time_map else "upper right")
+    return ax
+
+
+def plot_phase_diffusion_time(ax, dep):
+    """Regions in the (t, τ) plane with τ_gen(t), τ_mem(t) from the curves and the spectrum.
+
+    Args:
+        ax: matplotlib Axes.
+        dep: a :class:`rfdiff.DiffusionTimeDependence`.
+
+    Returns:
+        ``ax``.
+    """
+    _regions(ax, dep.t, dep.tau, dep.label)
+    ax.plot(dep.t, dep.tau_gen, "k-", lw=2, label="τ_gen (curves)")
+    ax.plot(dep.t, dep.tau_gen_spectral, "k--", lw=1, label="τ_gen = ψp/(Δ λ_lo(ρ₂))")
+    mem = np.where(np.isfinite(dep.tau_mem), dep.tau_mem, np.nan)
+    ax.plot(dep.t, mem, "r-", lw=2, label="τ_mem (curves)")
+    ax.plot(dep.t, dep.tau_mem_spectral, "r--", lw=1, label="τ_mem = ψp/(Δ λ_lo(ρ₁))")
+    ax.set_ylim(dep.tau.min(), dep.tau.max())
+    ax.set_xlabel("diffusion time t")
+    ax.set_ylabel("training time τ")
+    ax.set_title(f"ψp = {dep.psi_p:g}, ψn = {dep.psi_n:g}")
+    ax.legend(fontsize="x-small", loc="upper right")
+    return ax
+
+
+def plot_timescale_ratio(ax, deps, spectral: bool = True):
+    """τ_mem/τ_gen against t for several sizes, with a 1/t guide.
+
+    Args:
+        ax: matplotlib Axes.
+        deps: list of :class:`rfdiff.DiffusionTimeDependence`.
+        spectral: also draw the spectral ratio (dashed).
+
+    Returns:
+        ``ax``.
+    """
+    ref = None
+    for k, dep in enumerate(deps):
+        color = f"C{k}"
+        name = f"ψp = {dep.psi_p:g}, ψn = {dep.psi_n:g}"
+        ax.plot(dep.t, dep.ratio, "o-", color=color,
+                label=f"{name}: curves (t^{dep.ratio_exponent:.2f})")
+        if spectral:
+            ax.plot(dep.t, dep.spectral_ratio, "s--", color=color, mfc="none",
+                    label=f"{name}: spectrum (t^{dep.spectral_ratio_exponent:.2f})")
+        ok = np.isfinite(dep.ratio)
+        if ref is None and ok.any():
+            ref = (dep.t[ok][0], dep.ratio[ok][0], dep.t)
+    if ref is not None:
+        t0, r0, t = ref
+        ax.plot(t, r0 * t0 / t, "k:", label="∝ 1/t")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("diffusion time t")
+    ax.set_ylabel("τ_mem / τ_gen")
+    ax.legend(fontsize="x-small")
     return ax
 
 

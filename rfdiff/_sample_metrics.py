@@ -236,6 +236,9 @@ def sample_metrics(samples, train, test, sigma, *, threshold: float = 1.0 / 3.0,
         and test points), ``closer_to_train`` (fraction of samples whose nearest
         training point is closer than their nearest test point) and ``second_moment``
         (E‖x‖²/Tr Σ).
+
+    Raises:
+        ValueError: for arrays of the wrong shape or non-finite values.
     """
     x = _as_points("samples", samples)
     S = _as_sigma(sigma, x.shape[1])

@@ -343,6 +343,9 @@ def limit_covariance(sigma_eigs, *, method: str = "exponential", t_min: float = 
 
     Returns:
         (d,) diagonal of the limiting covariance.
+
+    Raises:
+        ValueError: for bad eigenvalues or sampler settings.
     """
     lam = _check_sigma(sigma_eigs)
     method = _check_method(method)
@@ -362,11 +365,19 @@ def covariance_error(sigma_eigs, *, method: str = "exponential", steps: int = 20
                      schedule: str = "log_snr") -> float:
     """Discretisation error of a sampler on the second moments of N(0, Σ).
 
-    max_i |v_i(N) − v_i(∞)| / v_i(∞), with v(N) from :func:`expected_covariance` and v(∞)
+    ``max_i |v_i(N) − v_i(∞)| / v_i(∞)``, with v(N) from :func:`expected_covariance` and v(∞)
     from :func:`limit_covariance`: the relative covariance error due to the step alone
     (no sampling noise, no start or stop bias).
 
-    Args and Raises: as :func:`expected_covariance`.
+    Args:
+        sigma_eigs: (d,) diagonal of Σ.
+        method, steps, t_min, t_max, schedule: the sampler, as in :func:`sample`.
+
+    Returns:
+        The relative error (float).
+
+    Raises:
+        ValueError: for bad eigenvalues or sampler settings.
     """
     v = expected_covariance(sigma_eigs, method=method, steps=steps, t_min=t_min,
                             t_max=t_max, schedule=schedule)

@@ -105,3 +105,74 @@ def test_confirmation_small_size(time_map):
     rows = confirm_points(time_map, [(4.0, 1.0), (4.0, 300.0), (4.0, 1e5)], d=24, seed=0)
     assert [r["theory"] for r in rows] == ["not_generalising", "generalising", "memorising"]
     assert all(r["agree"] for r in rows), rows
+
+
+def test_diffusion_time_dependence_ratio_scales_as_inverse_t():
+    # the paper: τ_mem/τ_gen ~ 1/t when p ~ n. τ_gen ∝ 1/Δ_t at small t, and the memorisation
+    # bulk's left edge (≈ s_t² at ψn ≈ ψp) vanishes with t, so τ_mem grows faster.
+    t = np.array([0.01, 0.02, 0.05, 0.1])
+    dep = rfdiff.diffusion_time_dependence(rfdiff.Problem(32, 16, 0.1), t,
+                                           tau=np.logspace(0, 7, 15))
+    assert np.all(np.isfinite(dep.tau_mem)) and np.all(dep.tau_gen < dep.tau_mem)
+    # measured −1.07 (curves): within 0.2 of −1
+    assert -1.2 < dep.ratio_exponent < -0.8, dep.ratio_exponent
+    # τ_gen Δ_t constant within 15 % over a decade of t
+    g = dep.tau_gen * dep.delta
+    assert g.max() / g.min() < 1.15, g
+    # at p = n the spectral ratio follows ~1/t too (measured −0.83: s_t² ∝ t^0.86)
+    dep_n = rfdiff.diffusion_time_dependence(rfdiff.Problem(16, 16, 0.1), t[[0, -1]],
+                                             tau=np.logspace(0, 7, 8))
+    assert -1.1 < dep_n.spectral_ratio_exponent < -0.7, dep_n.spectral_ratio_exponent
+    assert dep.label.shape == (15, 4)
+    d = dep.as_dict()
+    assert d["ratio_exponent"] == dep.ratio_exponent and "definitions" in d
+    with pytest.raises(ValueError, match="t must be > 0"):
+        rfdiff.diffusion_time_dependence(rfdiff.Problem(32, 16, 0.1), [0.0])
+
+
+def test_simulated_time_boundaries_are_roots_of_the_finite_size_curves():
+    from rfdiff._flow import gradient_flow, learning_curves
+    from rfdiff._instance import finite_size_instance
+
+    problem = rfdiff.Problem(16, 2, 0.1)
+    sim = rfdiff.simulated_time_boundaries(problem, [2.0], d=30, seed=3)
+    th = PhaseThresholds()
+    flow = gradient_flow(finite_size_instance(problem, 30, seed=3))
+    tm, tg = sim["tau_mem"][0], sim["tau_gen"][0]
+    c = learning_curves(flow, np.array([tm * (1 - 2e-6), tm * (1 + 2e-6), np.inf]))
+    level = max(th.mem_fraction * c.gen_loss[2], th.mem_threshold)
+    assert c.gen_loss[0] < level <= c.gen_loss[1]
+    ref = learning_curves(flow, rfdiff._phase._reference_grid(problem))
+    smin = ref.score_error.min()
+    c = learning_curves(flow, np.array([tg * (1 - 2e-6), tg * (1 + 2e-6)]))
+    assert c.score_error[0] > th.gen_factor * smin >= c.score_error[1]
+    # the same boundaries as the theory up to the finite-size correction (d = 30: ~10 %)
+    theory = time_boundaries(problem, [2.0])
+    assert abs(tg / theory["tau_gen"][0] - 1) < 0.1
+    assert abs(tm / theory["tau_mem"][0] - 1) < 0.3
+
+
+def test_simulated_size_boundary_brackets_and_errors():
+    problem = rfdiff.Problem(1, 1, 0.1)
+    sim = rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (1.0, 5.0), d=20, seed=0,
+                                         rel_resolution=0.1)
+    lo, hi = sim["psi_n_lo"][0], sim["psi_n_hi"][0]
+    assert lo < hi and (hi / lo - 1 <= 0.1 or round((hi - lo) * 20) == 1)
+    assert lo < sim["psi_n_star"][0] < hi and sim["probes"][0] >= 3
+    # a bracket that does not straddle the boundary gives nan, not a wrong answer
+    nob = rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (10.0, 20.0), d=20)
+    assert np.isnan(nob["psi_n_star"][0])
+    with pytest.raises(ValueError, match="psi_n_bracket"):
+        rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (2.0, 1.0), d=20)
+
+
+def test_boundary_points_straddle_the_boundaries(time_map):
+    pts = rfdiff.boundary_points(time_map, factor=2.0)
+    b = time_map.boundaries
+    for x, tau in pts:
+        j = int(np.argmin(abs(time_map.psi_n - x)))
+        ratios = [tau / b["boundary_tau_gen"][j], tau / b["boundary_tau_mem"][j]]
+        assert any(abs(np.log(r) / np.log(2.0)) == pytest.approx(1.0) for r in ratios)
+    assert len(rfdiff.boundary_points(time_map, 2.0, max_points=5)) == 5
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        rfdiff.boundary_points(time_map, 0.5)
