@@ -141,7 +141,12 @@ class GenerationCurve:
     """Sample metrics against training time for one training set.
 
     Attributes:
-        psi_p, psi_n: ratios; d, p, n: sizes; seed: the draw.
+        psi_p: p/d.
+        psi_n: n/d.
+        d: dimension.
+        p: number of features.
+        n: number of training points.
+        seed: seed of the draw.
         tau: (T,) training times.
         metrics: ``{name: (T,) array}`` for the names in :data:`METRICS`.
         references: ``{"empirical" | "exact" | "data": {name: value}}``.

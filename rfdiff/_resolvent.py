@@ -81,13 +81,15 @@ class ResolventParams(NamedTuple):
     """Numeric parameters of the (q, r, s) equations, as a pytree of float64 arrays.
 
     Attributes:
-        psi_p, psi_n: ψ_p = p/d and ψ_n = n/d.
+        psi_p: ψ_p = p/d.
+        psi_n: ψ_n = n/d.
         a2: a_t² e^{−2t} (the signal coefficient, decay included).
         b2: b_t².
         v2: v_t².
         s2: s_t² (location of the atom of U).
-        atoms, weights: ρ_Σ as arrays of shape (K,); padding atoms with weight 0 is
-            allowed (it lets parameter sets with different K share one shape).
+        atoms: atoms of ρ_Σ, shape (K,); padding atoms with weight 0 are allowed (they
+            let parameter sets with different K share one shape).
+        weights: their weights, shape (K,).
     """
 
     psi_p: jax.Array

@@ -95,7 +95,8 @@ class SpectralParams(NamedTuple):
     """Numeric parameters of the Gaussian-equivalent U (a pytree of float64 arrays).
 
     Attributes:
-        psi_p, psi_n: ψ_p = p/d, ψ_n = n/d.
+        psi_p: ψ_p = p/d.
+        psi_n: ψ_n = n/d.
         A: a_t² e^{−2t}, the coefficient of the data part of the feature covariance.
         b2: b_t².
         v2: v_t².
