@@ -61,7 +61,10 @@ def run(args) -> dict:
     else:
         tau = _grid(args.tau_min, args.tau_max, args.points, "tau")
         pmap = phase_map_time(problem, psi_n, tau, th, progress=not args.quiet)
-    out = {**pmap.as_dict(), "parameters": problem.params()}
+    import jax
+
+    out = {**pmap.as_dict(), "parameters": problem.params(),
+           "devices": [str(d) for d in jax.devices()]}
     if args.confirm_d is not None:
         from ._phase_confirm import confirm_points
 

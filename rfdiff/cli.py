@@ -12,11 +12,12 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 
 import numpy as np
 
-__all__ = ["main", "common_parser"]
+__all__ = ["main", "console_main", "common_parser"]
 
 _SUBCOMMANDS = ("coefficients", "simulate", "spectrum", "curves", "timescales",
                 "phase_diagram", "generate", "report")
@@ -112,5 +113,27 @@ def main(argv=None) -> int:
     return 0
 
 
+def _one_cpu_device_per_core() -> None:
+    # One JAX CPU device runs a batch on one thread; the batched theory (phase maps) splits
+    # its batches over all devices. A command-line process is ours, so it asks for one CPU
+    # device per core; importing rfdiff or calling main() never changes JAX's settings.
+    if os.environ.get("JAX_NUM_CPU_DEVICES") or \
+            "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return  # the user chose
+    import jax
+
+    try:
+        jax.config.update("jax_num_cpu_devices", max(1, os.cpu_count() or 1))
+    except RuntimeError:
+        pass  # JAX is already running in this process: keep its devices
+
+
+def console_main() -> int:
+    """Process entry point (``rfdiff``, ``python -m rfdiff``): :func:`main` with one JAX
+    CPU device per core."""
+    _one_cpu_device_per_core()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())

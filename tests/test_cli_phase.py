@@ -63,3 +63,21 @@ def test_phase_diagram_errors(argv, msg, capsys):
     assert main([*argv, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_line_process_uses_one_cpu_device_per_core():
+    # `python -m rfdiff` asks JAX for one CPU device per core (batches are split over them);
+    # an explicit user choice is kept
+    import os
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "rfdiff", "phase-diagram", "--psi-p", "16", "--points", "2",
+            "--psi-n-min", "2", "--psi-n-max", "4", "--json", "--quiet"]
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
+    env["JAX_PLATFORMS"] = "cpu"
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    assert len(json.loads(out.stdout)["devices"]) == (os.cpu_count() or 1)
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=1"
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    assert len(json.loads(out.stdout)["devices"]) == 1
