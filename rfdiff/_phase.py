@@ -324,9 +324,12 @@ def phase_map_time(problem: Problem, psi_n, tau, thresholds=PhaseThresholds(),
     psi_p = np.full_like(psi_n, problem.psi_p)
     pr = _progress_printer("phase map") if progress else None
     tr, te, sc, cv = batched_curves(problem, psi_p, psi_n, np.append(tau, np.inf), progress=pr)
-    tgen, ginf, cref = _reference(problem, psi_p, psi_n, th)
+    pr = _progress_printer("reference curves (tau_gen)") if progress else None
+    tgen, ginf, cref = _reference(problem, psi_p, psi_n, th, progress=pr)
     gen, score = (te - tr)[:, :-1].T, sc[:, :-1].T
     label = phase_labels(tau[:, None], gen, ginf[None, :], tgen[None, :], th)
+    if progress:
+        print("[rfdiff] boundary curves: root solves", file=sys.stderr, flush=True)
     bounds = time_boundaries(problem, psi_n, th)
     bounds = {f"boundary_{k}" if k != "psi_n" else k: v for k, v in bounds.items()}
     bounds.pop("psi_n")
@@ -362,11 +365,14 @@ def phase_map_size(problem: Problem, psi_n, psi_p, tau: float, thresholds=PhaseT
     pr = _progress_printer("phase map") if progress else None
     tr, te, sc, cv = batched_curves(problem, P.ravel(), N.ravel(), np.array([tau, np.inf]),
                                     progress=pr)
-    tgen, _, cref = _reference(problem, P.ravel(), N.ravel(), th)
+    pr = _progress_printer("reference curves (tau_gen)") if progress else None
+    tgen, _, cref = _reference(problem, P.ravel(), N.ravel(), th, progress=pr)
     shape = P.shape
     gen, ginf = (te - tr)[:, 0].reshape(shape), (te - tr)[:, 1].reshape(shape)
     score = sc[:, 0].reshape(shape)
     label = phase_labels(tau, gen, ginf, tgen.reshape(shape), th)
+    if progress:
+        print("[rfdiff] boundary curves: root solves", file=sys.stderr, flush=True)
     bounds = size_boundary(problem, psi_p, tau, th,
                            psi_n_range=(min(psi_n.min(), 0.1), max(psi_n.max(), 1e4)))
     bounds.pop("psi_p")

@@ -176,3 +176,11 @@ def test_boundary_points_straddle_the_boundaries(time_map):
     assert len(rfdiff.boundary_points(time_map, 2.0, max_points=5)) == 5
     with pytest.raises(ValueError, match="factor must be > 1"):
         rfdiff.boundary_points(time_map, 0.5)
+
+
+def test_progress_reports_every_stage(capsys):
+    problem = rfdiff.Problem(16, 4, 0.1)
+    phase_map_size(problem, np.array([1.0, 8.0]), np.array([16.0]), 1e3, progress=True)
+    err = capsys.readouterr().err
+    assert "phase map: 2/2" in err and "reference curves (tau_gen): 2/2" in err
+    assert "boundary curves" in err
