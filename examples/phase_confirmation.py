@@ -5,12 +5,12 @@ Both maps of the phase diagram, with t = 0.1, tanh, isotropic data:
 - (ψ_n, τ) at ψ_p = 16: τ_gen(ψ_n) and τ_mem(ψ_n) from the theory and located on exact
   finite-size learning curves at d = 50, 100, 200 (two seeds at d ≤ 100); labels of the
   theory and of d = 100 runs at points a factor 2 on either side of each boundary;
-- (ψ_n, ψ_p) at τ = 10³: ψ_n*(ψ_p) from the theory and bisected over n on d = 50 and 100
+- (ψ_n, ψ_p) at τ = 10³: ψ_n*(ψ_p) from the theory and bisected over n on d = 50, 100 and 200
   runs; labels at ψ_n*/2 and 2ψ_n*.
 
     python examples/phase_confirmation.py [--small] [--out DIR]
 
-Writes phase_confirmation.png/.json and prints the tables (about 15 minutes on 2 cores;
+Writes phase_confirmation.png/.json and prints the tables (about 20 minutes on 2 cores;
 ``--small`` runs d = 20 on a few points).
 """
 
