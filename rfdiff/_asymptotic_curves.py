@@ -242,7 +242,7 @@ def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0):
     return train, test, score
 
 
-def _mirror(sol, half):
+def _mirror(sol):
     """Full rows from the first half: slot N−1−k holds the conjugate of slot k."""
     def full(v):
         lower = jnp.conj(v[:, ::-1]) if jnp.iscomplexobj(v) else v[:, ::-1]
@@ -250,16 +250,25 @@ def _mirror(sol, half):
     return jax.tree_util.tree_map(full, sol)
 
 
-def _status(P, C, weight, sol_f, sol_g, F, left, factor, square):
-    """Curves and convergence from the one-point solutions and the pair table F
-    (F_K, F_S, F_I of shape (T, M, N)); ``square`` is the size of the leading block of F
-    that is a square table, on which F(z_j, z_k) = F(z_k, z_j) is checked."""
+def _core_mirrored(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
+    """Jit-able, for rows with slot N−1−k the conjugate of slot k (:func:`contour_points`):
+    one-point solves at the first half of the nodes only, and the (first half) × (all)
+    two-point table; Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...).
+    Returns (train, test, score, converged, residual)."""
+    half = z_f.shape[1] // 2
+    sol_f = _mirror(one_point_core(P, z_f[:, :half]))
+    sol_g = _mirror(one_point_core(P, z_g[:, :half]))
+    a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
+    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
+    F = pair_table(P, a, b)  # (F_K, F_S, F_I), each (T, half, N)
     P_F = population_trace(P, *F)
-    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, P_F, left=left, factor=factor)
-    # two-point residual: the formulas are symmetric only at exact one-point solutions
+    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, P_F, left=weight[:, :half],
+                                  factor=2.0)
+    # two-point residual: the formulas are symmetric only at exact one-point solutions, so
+    # compare the square (half × half) block with its transpose
     defect = functools.reduce(jnp.maximum, [
-        jnp.max(jnp.abs(f[:, :, :square] - jnp.swapaxes(f[:, :, :square], 1, 2))
-                / jnp.abs(f[:, :, :square]), axis=(1, 2)) for f in F])
+        jnp.max(jnp.abs(f[:, :, :half] - jnp.swapaxes(f[:, :, :half], 1, 2))
+                / jnp.abs(f[:, :, :half]), axis=(1, 2)) for f in F])
     residual = jnp.maximum(jnp.maximum(jnp.max(sol_f.residual, axis=1),
                                        jnp.max(sol_g.residual, axis=1)), defect)
     converged = (jnp.all(sol_f.converged, axis=1) & jnp.all(sol_g.converged, axis=1)
@@ -267,29 +276,6 @@ def _status(P, C, weight, sol_f, sol_g, F, left, factor, square):
     finite = jnp.isfinite(train) & jnp.isfinite(test) & jnp.isfinite(score)
     residual = jnp.where(jnp.isfinite(residual), residual, jnp.inf)
     return train, test, score, converged & finite, residual
-
-
-def _core(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
-    """Jit-able, for any points and weights: one-point solves at all nodes and the full
-    N×N two-point table per time. Returns (train, test, score, converged, residual)."""
-    sol_f = one_point_core(P, z_f)
-    sol_g = one_point_core(P, z_g)
-    a = jax.tree_util.tree_map(lambda v: v[:, :, None], sol_f)
-    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    return _status(P, C, weight, sol_f, sol_g, pair_table(P, a, b), None, 1.0, z_f.shape[1])
-
-
-def _core_mirrored(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
-    """Jit-able, for rows with slot N−1−k the conjugate of slot k (:func:`contour_points`):
-    one-point solves at the first half of the nodes only, and the (first half) × (all)
-    two-point table; Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...)."""
-    half = z_f.shape[1] // 2
-    sol_f = _mirror(one_point_core(P, z_f[:, :half]), half)
-    sol_g = _mirror(one_point_core(P, z_g[:, :half]), half)
-    a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
-    b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    F = pair_table(P, a, b)  # (T, half, N)
-    return _status(P, C, weight, sol_f, sol_g, F, weight[:, :half], 2.0, half)
 
 
 _core_jit = jax.jit(_core_mirrored)

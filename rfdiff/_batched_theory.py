@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._asymptotic_curves import DEFAULT_NODES, _core, _loss_constants, talbot_contour
+from ._asymptotic_curves import DEFAULT_NODES, _core_mirrored, _loss_constants, talbot_contour
 from ._problem import Problem
 from ._two_point import spectral_params
 from ._x64 import float64
@@ -30,12 +30,15 @@ def _point_curves(P, C, tau, zhat, omega):
     safe = jnp.where(inf, 1.0, tau)
     z_f = -zhat[None, :] / (rate * safe[:, None])
     weight = jnp.broadcast_to(omega, z_f.shape)
-    # τ = ∞: f = U⁻¹ is the single point z = 0 with weight 1 (other nodes weightless)
-    first = jnp.arange(zhat.shape[0])[None, :] == 0
-    z_f = jnp.where(inf[:, None], jnp.where(first, 0.0 + 0j, -1.0 + 0j), z_f)
-    weight = jnp.where(inf[:, None], jnp.where(first, 1.0 + 0j, 0j), weight)
+    # τ = ∞: f = U⁻¹ = R(0), split over the first and last slots (weight ½ each) as in
+    # contour_points, so that rows keep the conjugate symmetry the mirrored core uses;
+    # the other slots are weightless real points left of the spectrum
+    n = zhat.shape[0]
+    ends = (jnp.arange(n) == 0) | (jnp.arange(n) == n - 1)
+    z_f = jnp.where(inf[:, None], jnp.where(ends, 0.0 + 0j, -1.0 + 0j)[None, :], z_f)
+    weight = jnp.where(inf[:, None], jnp.where(ends, 0.5 + 0j, 0j)[None, :], weight)
     z_g = jnp.where(inf[:, None], z_f, z_f / 2.0)
-    return _core(P, C, z_f, z_g, weight)
+    return _core_mirrored(P, C, z_f, z_g, weight)
 
 
 @functools.lru_cache(maxsize=None)

@@ -54,6 +54,11 @@ class PhaseThresholds(NamedTuple):
                 "generalising: otherwise")
 
 
+def _mem_level(gen_inf, th):
+    """The L_gen level at and above which a point is memorising."""
+    return np.maximum(th.mem_fraction * np.asarray(gen_inf), th.mem_threshold)
+
+
 def _check_thresholds(th):
     th = PhaseThresholds(*th) if not isinstance(th, PhaseThresholds) else th
     positive("mem_threshold", th.mem_threshold)
@@ -131,7 +136,7 @@ def phase_labels(tau, gen_loss, gen_loss_inf, tau_gen, thresholds) -> np.ndarray
         ValueError: for invalid thresholds.
     """
     th = _check_thresholds(thresholds)
-    level = np.maximum(th.mem_fraction * np.asarray(gen_loss_inf), th.mem_threshold)
+    level = _mem_level(gen_loss_inf, th)
     mem = np.asarray(gen_loss) >= level
     early = np.asarray(tau) < np.asarray(tau_gen)
     return np.where(mem, 2, np.where(early, 0, 1))
@@ -146,22 +151,41 @@ def _progress_printer(label):
     return report
 
 
-def _reference(problem, psi_p, psi_n, thresholds, progress=None):
-    """τ_gen (first grid crossing of gen_factor × min E_score, log-interpolated), L_gen(∞)
-    and convergence for each (ψ_p, ψ_n)."""
-    grid = _reference_grid(problem)
-    # 16 Talbot nodes (relative error ~1e-7) are ample for a threshold crossing
-    tr, te, sc, cv = batched_curves(problem, psi_p, psi_n, np.append(grid, np.inf),
-                                    nodes=16, progress=progress)
-    score = sc[:, :-1]
-    level = thresholds.gen_factor * np.min(score, axis=1)
+def _grid_tau_gen(grid, score, factor):
+    """First grid crossing of factor × min E_score, log-interpolated, for (B, T) curves."""
+    level = factor * np.min(score, axis=1)
     i = np.argmax(score <= level[:, None], axis=1)
     j = np.maximum(i - 1, 0)
     rows = np.arange(len(i))
     s0, s1 = score[rows, j], score[rows, i]
     w = np.where(i > 0, (s0 - level) / np.where(s0 != s1, s0 - s1, 1.0), 0.0)
-    tau_gen = np.exp(np.log(grid[j]) + w * (np.log(grid[i]) - np.log(grid[j])))
-    return tau_gen, (te - tr)[:, -1], np.all(cv, axis=1)
+    return np.exp(np.log(grid[j]) + w * (np.log(grid[i]) - np.log(grid[j])))
+
+
+class _Reference(NamedTuple):
+    grid: np.ndarray        # (T,) reference times
+    gen: np.ndarray         # (B, T) L_gen on the grid
+    score: np.ndarray       # (B, T) E_score on the grid
+    gen_inf: np.ndarray     # (B,) L_gen(∞)
+    converged: np.ndarray   # (B,)
+
+
+def _reference_curves(problem, psi_p, psi_n, nodes=None, progress=None) -> _Reference:
+    grid = _reference_grid(problem)
+    kw = {} if nodes is None else {"nodes": nodes}
+    tr, te, sc, cv = batched_curves(problem, psi_p, psi_n, np.append(grid, np.inf),
+                                    progress=progress, **kw)
+    return _Reference(grid, (te - tr)[:, :-1], sc[:, :-1], (te - tr)[:, -1],
+                      np.all(cv, axis=1))
+
+
+def _reference(problem, psi_p, psi_n, thresholds, progress=None):
+    """τ_gen (first grid crossing of gen_factor × min E_score, log-interpolated), L_gen(∞)
+    and convergence for each (ψ_p, ψ_n)."""
+    # 16 Talbot nodes (relative error ~1e-7) are ample for a threshold crossing
+    ref = _reference_curves(problem, psi_p, psi_n, nodes=16, progress=progress)
+    return (_grid_tau_gen(ref.grid, ref.score, thresholds.gen_factor), ref.gen_inf,
+            ref.converged)
 
 
 def _bisect(fn, lo, hi, iters):
@@ -195,7 +219,7 @@ def _time_brackets(grid, gen, score, gen_inf, th):
     and ``has`` (a memorisation crossing exists after the minimum).
     """
     smin, kmin = np.min(score, axis=1), np.argmin(score, axis=1)
-    level = np.maximum(th.mem_fraction * gen_inf, th.mem_threshold)
+    level = _mem_level(gen_inf, th)
     # τ_gen: E_score − gen_factor·min goes from + to − before the minimum
     i_gen = np.argmax(score <= (th.gen_factor * smin)[:, None], axis=1)
     gen_bracket = grid[np.maximum(i_gen - 1, 0)], grid[np.maximum(i_gen, 1)]
@@ -238,12 +262,14 @@ def time_boundaries(problem: Problem, psi_n, thresholds=PhaseThresholds()) -> di
     """
     th = _check_thresholds(thresholds)
     psi_n = np.atleast_1d(np.asarray(psi_n, float))
+    ref = _reference_curves(problem, np.full_like(psi_n, problem.psi_p), psi_n)
+    return _time_boundaries(problem, psi_n, th, ref)
+
+
+def _time_boundaries(problem, psi_n, th, ref: _Reference) -> dict:
     psi_p = np.full_like(psi_n, problem.psi_p)
-    grid = _reference_grid(problem)
-    tr, te, sc, _ = batched_curves(problem, psi_p, psi_n, np.append(grid, np.inf))
     tau_gen, tau_mem, tau_min = _solve_time_boundaries(
-        grid, (te - tr)[:, :-1], sc[:, :-1], (te - tr)[:, -1],
-        lambda x: _at(problem, psi_p, psi_n, x), th)
+        ref.grid, ref.gen, ref.score, ref.gen_inf, lambda x: _at(problem, psi_p, psi_n, x), th)
     c = problem.coefficients
     return {"psi_n": psi_n, "tau_gen": tau_gen, "tau_gen_min": tau_min, "tau_mem": tau_mem,
             "tau_mem_leading": psi_n / (problem.delta * float(c.v2)),
@@ -278,7 +304,7 @@ def size_boundary(problem: Problem, psi_p, tau: float, thresholds=PhaseThreshold
     grid = np.array([tau, np.inf])
     tr, te, _, _ = batched_curves(problem, P, N, grid)
     gen = (te - tr).reshape(psi_p.size, scan.size, 2)
-    mem = gen[..., 0] >= np.maximum(th.mem_fraction * gen[..., 1], th.mem_threshold)
+    mem = gen[..., 0] >= _mem_level(gen[..., 1], th)
     # memorising at small ψ_n, not at large: the last memorising scan point brackets ψ_n*
     has = mem[:, 0] & ~np.all(mem, axis=1)
     k = np.where(has, np.argmin(mem, axis=1), 1)
@@ -288,7 +314,7 @@ def size_boundary(problem: Problem, psi_p, tau: float, thresholds=PhaseThreshold
         tr1, te1, _, _ = batched_curves(problem, psi_p, x, np.stack([np.full_like(x, tau),
                                                                       np.full_like(x, np.inf)], 1))
         g = te1 - tr1
-        return g[:, 0] - np.maximum(th.mem_fraction * g[:, 1], th.mem_threshold)
+        return g[:, 0] - _mem_level(g[:, 1], th)
 
     star = np.where(has, _bisect(h, lo, hi, _iters(lo, hi)), np.nan)
     c = problem.coefficients
@@ -325,17 +351,19 @@ def phase_map_time(problem: Problem, psi_n, tau, thresholds=PhaseThresholds(),
     pr = _progress_printer("phase map") if progress else None
     tr, te, sc, cv = batched_curves(problem, psi_p, psi_n, np.append(tau, np.inf), progress=pr)
     pr = _progress_printer("reference curves (tau_gen)") if progress else None
-    tgen, ginf, cref = _reference(problem, psi_p, psi_n, th, progress=pr)
+    # one set of reference curves serves the labels and the boundary brackets
+    ref = _reference_curves(problem, psi_p, psi_n, progress=pr)
+    tgen = _grid_tau_gen(ref.grid, ref.score, th.gen_factor)
     gen, score = (te - tr)[:, :-1].T, sc[:, :-1].T
-    label = phase_labels(tau[:, None], gen, ginf[None, :], tgen[None, :], th)
+    label = phase_labels(tau[:, None], gen, ref.gen_inf[None, :], tgen[None, :], th)
     if progress:
         print("[rfdiff] boundary curves: root solves", file=sys.stderr, flush=True)
-    bounds = time_boundaries(problem, psi_n, th)
+    bounds = _time_boundaries(problem, psi_n, th, ref)
     bounds = {f"boundary_{k}" if k != "psi_n" else k: v for k, v in bounds.items()}
     bounds.pop("psi_n")
     bounds["architectural_psi_n"] = float(problem.psi_p)
     return PhaseMap("psi_n-tau", psi_n, tau, float(problem.psi_p), gen, score, label,
-                    (cv[:, :-1] & cref[:, None]).T, bounds, th, problem)
+                    (cv[:, :-1] & ref.converged[:, None]).T, bounds, th, problem)
 
 
 def phase_map_size(problem: Problem, psi_n, psi_p, tau: float, thresholds=PhaseThresholds(),

@@ -10,28 +10,22 @@ d = 100), so boundaries agree to a few per cent and labels agree away from the b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
+from ._batched_theory import batched_curves
 from ._flow import gradient_flow, learning_curves
 from ._instance import finite_size_instance
-from ._phase import (LABELS, PhaseMap, PhaseThresholds, _check_thresholds,
-                     _reference_grid, _solve_time_boundaries, phase_labels)
+from ._phase import (LABELS, PhaseMap, PhaseThresholds, _check_thresholds, _grid_tau_gen,
+                     _mem_level, _reference, _reference_grid, _solve_time_boundaries,
+                     phase_labels)
 from ._problem import Problem
 from ._validation import positive, positive_int
 
 __all__ = ["confirm_points", "simulated_phase", "simulated_time_boundaries",
            "simulated_size_boundary", "boundary_points"]
-
-
-def _tau_gen(grid, score, factor):
-    level = factor * np.min(score)
-    i = int(np.argmax(score <= level))
-    if i == 0:
-        return float(grid[0])
-    w = (score[i - 1] - level) / (score[i - 1] - score[i])
-    return float(np.exp(np.log(grid[i - 1]) + w * (np.log(grid[i]) - np.log(grid[i - 1]))))
 
 
 def _flow(problem, d, seed):
@@ -65,7 +59,7 @@ def simulated_phase(problem: Problem, tau, d: int = 100, seed: int = 0, threshol
     flow = _flow(problem, d, seed)
     ref = learning_curves(flow, np.append(grid, np.inf))
     at = learning_curves(flow, tau)
-    tgen = _tau_gen(grid, ref.score_error[:-1], th.gen_factor)
+    tgen = float(_grid_tau_gen(grid, ref.score_error[None, :-1], th.gen_factor)[0])
     ginf = float(ref.gen_loss[-1])
     return {"label": phase_labels(tau, at.gen_loss, ginf, tgen, th),
             "gen_loss": at.gen_loss, "score_error": at.score_error, "tau_gen": tgen,
@@ -101,7 +95,7 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
     out = {"psi_n": [], "tau_gen": [], "tau_gen_min": [], "tau_mem": []}
     for pn in psi_n:
         n = max(1, round(positive("psi_n", pn) * d))
-        pr = Problem(problem.psi_p, n / d, problem.t, problem.activation, problem.spectrum)
+        pr = dataclasses.replace(problem, psi_n=n / d)
         flow = _flow(pr, d, seed)
         ref = learning_curves(flow, np.append(grid, np.inf))
 
@@ -119,9 +113,9 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
 
 
 def _memorising_at(problem, psi_p, n, d, tau, seed, th):
-    pr = Problem(psi_p, n / d, problem.t, problem.activation, problem.spectrum)
+    pr = dataclasses.replace(problem, psi_p=psi_p, psi_n=n / d)
     c = learning_curves(_flow(pr, d, seed), np.array([tau, np.inf]))
-    return bool(c.gen_loss[0] >= max(th.mem_fraction * c.gen_loss[1], th.mem_threshold))
+    return bool(c.gen_loss[0] >= _mem_level(c.gen_loss[1], th))
 
 
 def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, d: int = 100,
@@ -240,9 +234,6 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
     Raises:
         ValueError: for a bad size or points.
     """
-    from ._batched_theory import batched_curves
-    from ._phase import _reference
-
     base = pmap.problem
     pts = [(pmap.fixed, float(x), float(y)) if pmap.kind == "psi_n-tau"
            else (float(y), float(x), pmap.fixed) for x, y in points]
@@ -257,7 +248,7 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
     sims = {}
     for key in dict.fromkeys(zip(pp, pn)):
         sel = [i for i in range(len(pts)) if (pp[i], pn[i]) == key]
-        pr = Problem(key[0], key[1], base.t, base.activation, base.spectrum)
+        pr = dataclasses.replace(base, psi_p=key[0], psi_n=key[1])
         sims[key] = (sel, simulated_phase(pr, tau[sel], d, seed, pmap.thresholds))
     rows = [None] * len(pts)
     for sel, sim in sims.values():

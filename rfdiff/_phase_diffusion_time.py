@@ -9,6 +9,7 @@ s_t², which itself vanishes with t, so τ_mem grows faster than 1/t.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -115,8 +116,7 @@ def diffusion_time_dependence(problem: Problem, t, tau=None, thresholds=PhaseThr
     tau = DEFAULT_TAU if tau is None else np.atleast_1d(np.asarray(tau, float))
     rows, labels = [], []
     for tk in t:
-        pr = Problem(problem.psi_p, problem.psi_n, float(tk), problem.activation,
-                     problem.spectrum)
+        pr = dataclasses.replace(problem, t=float(tk))
         pm = phase_map_time(pr, np.array([problem.psi_n]), tau, th)
         b = pm.boundaries
         _, sg, sm, _ = spectral_timescales(pr)
