@@ -46,6 +46,7 @@ import numpy as np
 from ._leading_order import memorisation_edges
 from ._problem import Problem
 from ._sample_metrics import sample_metrics
+from ._scaling import fit_power_law
 from ._samplers import EmpiricalScore, GaussianScore, covariance_error, sample
 from ._score_field import ScoreField, diffusion_times, feature_score, score_field
 from ._validation import positive, positive_int
@@ -292,11 +293,10 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
 def _exponent(n, values) -> float:
     """Least-squares slope of log values against log n over the finite positive values
     (nan with fewer than two)."""
-    n, values = np.asarray(n, float), np.asarray(values, float)
-    ok = np.isfinite(values) & (values > 0)
-    if ok.sum() < 2:
+    try:
+        return fit_power_law(n, values)[0]
+    except ValueError:  # fewer than two usable points
         return float("nan")
-    return float(np.polyfit(np.log(n[ok]), np.log(values[ok]), 1)[0])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,8 +88,11 @@ class DiffusionTimeDependence(NamedTuple):
 
 
 def _exponent(t, y, fit_range):
-    sel = (t >= fit_range[0]) & (t <= fit_range[1]) & np.isfinite(y) & (y > 0)
-    return fit_power_law(t[sel], y[sel])[0] if np.count_nonzero(sel) >= 2 else float("nan")
+    sel = (t >= fit_range[0]) & (t <= fit_range[1])
+    try:
+        return fit_power_law(t[sel], y[sel])[0]  # uses the finite positive values
+    except ValueError:  # fewer than two usable points
+        return float("nan")
 
 
 def diffusion_time_dependence(problem: Problem, t, tau=None, thresholds=PhaseThresholds(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import html
 import json
@@ -81,7 +82,7 @@ def _generation_section(problem, d, seeds, outdir, verbose):
 
     # a deliberately small study (d = 16, 12 diffusion times, 400 samples) keeps the
     # report fast; `rfdiff generate` and examples/memorisation_in_samples.py go further
-    small = Problem(problem.psi_p, 0.5, problem.t, problem.activation, problem.spectrum)
+    small = dataclasses.replace(problem, psi_n=0.5)
     _progress("score field over diffusion time and generation (d=16)", verbose)
     field = score_field(small, 16, diffusion_times(count=12), seed=seeds[0])
     curve = generation_curve(field, np.append(np.logspace(1, 7, 7), np.inf), n_samples=400,
@@ -251,17 +252,18 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
     problem = problem or Problem(16, 4, 0.1, "tanh")
     os.makedirs(outdir, exist_ok=True)
     start = time.perf_counter()
-    _INSTANCES.clear()
     blocks = []
-    for section in (sections if sections is not None else default_sections()):
-        blocks.append(section(problem, d, tuple(seeds), outdir, verbose))
+    try:
+        for section in (sections if sections is not None else default_sections()):
+            blocks.append(section(problem, d, tuple(seeds), outdir, verbose))
+    finally:
+        _INSTANCES.clear()  # the shared draws live for one report only
     summary = {b["title"]: b["text"] for b in blocks}
     elapsed = time.perf_counter() - start
     meta = {"parameters": {**problem.params(), "d": d, "seeds": list(seeds)},
             "versions": _versions(), "run_time_s": elapsed,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "summary": summary}
-    _INSTANCES.clear()
     _write_index(outdir, blocks, meta)
     with open(os.path.join(outdir, "summary.json"), "w") as fh:
         json.dump(meta, fh, indent=2)
