@@ -31,8 +31,8 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 import rfdiff
-from rfdiff._generation import generation_curve
-from rfdiff._score_field import diffusion_times, score_field
+from rfdiff._generation.study import generation_curve
+from rfdiff._generation.score_field import diffusion_times, score_field
 what, d, psi_p, psi_n, count, samples = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
     float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 problem = rfdiff.Problem(psi_p, psi_n, 1.0, "tanh")

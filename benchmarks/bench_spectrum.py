@@ -28,9 +28,9 @@ import time
 import numpy as np
 from scipy.optimize import least_squares
 
-from rfdiff._problem import Problem
-from rfdiff._resolvent import resolvent_params, solve_on_grid, spectral_scale
-from rfdiff._structure import spectral_structure
+from rfdiff._model.problem import Problem
+from rfdiff._theory.resolvent import resolvent_params, solve_on_grid, spectral_scale
+from rfdiff._spectrum.structure import spectral_structure
 
 EPS_FINAL = 1e-9
 

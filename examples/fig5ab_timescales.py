@@ -7,8 +7,8 @@
 import numpy as np
 
 import rfdiff
-from rfdiff._plot_curves import new_figure
-from rfdiff._plot_timescales import plot_scaling_curves, plot_scaling_times
+from rfdiff.plot.curves import new_figure
+from rfdiff.plot.timescales import plot_scaling_curves, plot_scaling_times
 from _common import parse, save
 
 args = parse(__doc__)

@@ -7,8 +7,8 @@
 import numpy as np
 
 import rfdiff
-from rfdiff._plot_curves import new_figure
-from rfdiff._plot_phase import plot_phase_size
+from rfdiff.plot.curves import new_figure
+from rfdiff.plot.phase import plot_phase_size
 from _common import parse, save
 
 args = parse(__doc__)

@@ -23,11 +23,11 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._generation import (DEFAULT_TAU, describe_study, memorisation_study,
+from rfdiff._generation.study import (DEFAULT_TAU, describe_study, memorisation_study,
                                 study_from_dict)
-from rfdiff._plot_curves import new_figure
-from rfdiff._plot_generation import plot_memorisation, plot_quality
-from rfdiff._score_field import diffusion_times
+from rfdiff.plot.curves import new_figure
+from rfdiff.plot.generation import plot_memorisation, plot_quality
+from rfdiff._generation.score_field import diffusion_times
 
 # The documented default (docs/generation.md): d = 32, p = 1024, n = 8, 16, 64, 128, 256
 # (both sides of n = d, above which the memorisation bulk of the spectrum exists).

@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._phase_confirm import boundary_points, simulated_size_boundary, simulated_time_boundaries
-from rfdiff._plot_curves import new_figure
-from rfdiff._plot_phase import label_legend_handles, overlay_confirmation, plot_phase_size, plot_phase_time
+from rfdiff._phase.confirm import boundary_points, simulated_size_boundary, simulated_time_boundaries
+from rfdiff.plot.curves import new_figure
+from rfdiff.plot.phase import label_legend_handles, overlay_confirmation, plot_phase_size, plot_phase_time
 from _common import parse, save
 
 args = parse(__doc__)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._plot_curves import new_figure
+from rfdiff.plot.curves import new_figure
 from _common import parse, save
 
 args = parse(__doc__)

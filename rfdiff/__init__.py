@@ -5,41 +5,41 @@ float64; importing rfdiff does not change JAX's global configuration (each publi
 enables 64-bit types locally).
 """
 
-from ._activations import ACTIVATIONS, Activation, activation
-from ._asymptotic_curves import AsymptoticCurves, asymptotic_curves
-from ._batched_theory import batched_curves
-from ._coefficients import Coefficients, coefficients
-from ._curve_timescales import CurveTimescales, curve_timescales
-from ._flow import Curves, Flow, gradient_flow, learning_curves, losses_of, weights_at
-from ._generation import (GenerationCurve, MemorisationStudy, degradation_time, describe_study,
+from ._model.activations import ACTIVATIONS, Activation, activation
+from ._theory.curves import AsymptoticCurves, asymptotic_curves
+from ._theory.batched import batched_curves
+from ._model.coefficients import Coefficients, coefficients
+from ._timescales.curve import CurveTimescales, curve_timescales
+from ._finite.flow import Curves, Flow, gradient_flow, learning_curves, losses_of, weights_at
+from ._generation.study import (GenerationCurve, MemorisationStudy, degradation_time, describe_study,
                           generation_curve, memorisation_study, onset_time, study_from_dict)
-from ._sample_metrics import (Memorisation, gaussian_kl, memorisation_fraction, sample_metrics,
+from ._generation.metrics import (Memorisation, gaussian_kl, memorisation_fraction, sample_metrics,
                               sliced_wasserstein, two_nearest)
-from ._samplers import (EmpiricalScore, GaussianScore, covariance_error, expected_covariance,
+from ._generation.samplers import (EmpiricalScore, GaussianScore, covariance_error, expected_covariance,
                         limit_covariance, sample, time_grid)
-from ._score_field import (FeatureScore, ScoreField, diffusion_times, feature_score,
+from ._generation.score_field import (FeatureScore, ScoreField, diffusion_times, feature_score,
                            field_weights, score_field)
-from ._instance import Instance, draw, finite_size_instance
-from ._memory import MemoryPlanError
-from ._leading_order import (ROLES, generalisation_density, generalisation_edges,
+from ._finite.instance import Instance, draw, finite_size_instance
+from ._common.memory import MemoryPlanError
+from ._spectrum.leading_order import (ROLES, generalisation_density, generalisation_edges,
                              memorisation_density, memorisation_edges, population_params,
                              predicted_counts, predicted_masses)
-from ._phase import (LABELS, PhaseMap, PhaseThresholds, phase_labels, phase_map_size,
+from ._phase.maps import (LABELS, PhaseMap, PhaseThresholds, phase_labels, phase_map_size,
                      phase_map_time, size_boundary, time_boundaries)
-from ._phase_confirm import (boundary_points, confirm_points, simulated_phase,
+from ._phase.confirm import (boundary_points, confirm_points, simulated_phase,
                              simulated_size_boundary, simulated_time_boundaries)
-from ._phase_diffusion_time import DiffusionTimeDependence, diffusion_time_dependence
-from ._problem import Problem
-from ._spectrum_data import DataSpectrum, isotropic, parse_spectrum, two_atom
-from ._plot_spectrum import spectrum_figure
-from ._resolvent import (ResolventParams, ResolventResult, resolvent_core, resolvent_params,
+from ._phase.diffusion_time import DiffusionTimeDependence, diffusion_time_dependence
+from ._model.problem import Problem
+from ._model.data_spectrum import DataSpectrum, isotropic, parse_spectrum, two_atom
+from .plot.spectrum import spectrum_figure
+from ._theory.resolvent import (ResolventParams, ResolventResult, resolvent_core, resolvent_params,
                          solve_on_grid, solve_resolvent, spectral_density, spectral_scale)
-from ._scaling import ScalingReport, fit_power_law, scaling_report
-from ._structure import (MeasureQuadrature, SpectralPart, SpectralStructure,
+from ._timescales.scaling import ScalingReport, fit_power_law, scaling_report
+from ._spectrum.structure import (MeasureQuadrature, SpectralPart, SpectralStructure,
                          measure_quadrature, spectral_cdf, spectral_structure, wasserstein1)
-from ._timescales import Timescales, spectral_timescales, timescales
-from ._two_point import OnePoint, TwoPoint, diagonal_two_point, one_point, two_point
-from ._training import gradient_descent, log_steps, noisy_training
+from ._timescales.timescales import Timescales, spectral_timescales, timescales
+from ._theory.two_point import OnePoint, TwoPoint, diagonal_two_point, one_point, two_point
+from ._finite.training import gradient_descent, log_steps, noisy_training
 
 __version__ = "0.1.0"
 

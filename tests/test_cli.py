@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from rfdiff.cli import main
+from rfdiff.cli.main import main
 
 
 def run(args, capsys):

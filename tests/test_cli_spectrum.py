@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rfdiff.cli import main
+from rfdiff.cli.main import main
 
 
 def run_json(capsys, *args):

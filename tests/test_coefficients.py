@@ -7,7 +7,7 @@ import scipy.special as sp
 from scipy.integrate import quad
 
 import rfdiff
-from rfdiff._quadrature import gauss_hermite
+from rfdiff._model.quadrature import gauss_hermite
 
 SMOOTH = ["tanh", "erf", "gelu"]
 FIELDS = ["mu0", "a", "b", "v2", "s2"]

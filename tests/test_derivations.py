@@ -14,8 +14,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # derivations/ is a top-level folder, not installed
 
 from derivations import ge_constants  # noqa: E402
-from rfdiff._coefficients import coefficients  # noqa: E402
-from rfdiff._spectrum_data import DataSpectrum  # noqa: E402
+from rfdiff._model.coefficients import coefficients  # noqa: E402
+from rfdiff._model.data_spectrum import DataSpectrum  # noqa: E402
 
 FIELDS = ("mu0", "a", "b", "v2", "s2")
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import rfdiff
-from rfdiff._generation import (degradation_time, describe_study, generation_curve,
+from rfdiff._generation.study import (degradation_time, describe_study, generation_curve,
                                 memorisation_study, onset_time, study_from_dict)
-from rfdiff._score_field import diffusion_times, feature_score, field_weights, score_field
-from rfdiff.cli import main
+from rfdiff._generation.score_field import diffusion_times, feature_score, field_weights, score_field
+from rfdiff.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = diffusion_times(1e-3, 3.0, 6)

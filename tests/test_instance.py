@@ -128,7 +128,7 @@ def test_relu_closed_form_hermite_moments_match_quadrature():
     import jax
     import jax.numpy as jnp
 
-    from rfdiff._instance import _coeff_kernel
+    from rfdiff._finite.instance import _coeff_kernel
 
     act = rfdiff.activation("relu")
     with jax.enable_x64(True):

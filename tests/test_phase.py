@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 import rfdiff
-from rfdiff._asymptotic_curves import asymptotic_curves
-from rfdiff._batched_theory import batched_curves
-from rfdiff._phase import (LABELS, PhaseThresholds, phase_labels, phase_map_size,
+from rfdiff._theory.curves import asymptotic_curves
+from rfdiff._theory.batched import batched_curves
+from rfdiff._phase.maps import (LABELS, PhaseThresholds, phase_labels, phase_map_size,
                            phase_map_time, size_boundary, time_boundaries)
-from rfdiff._phase_confirm import confirm_points
+from rfdiff._phase.confirm import confirm_points
 
 
 def test_batched_curves_match_single_problem_evaluation():
@@ -131,8 +131,8 @@ def test_diffusion_time_dependence_ratio_scales_as_inverse_t():
 
 
 def test_simulated_time_boundaries_are_roots_of_the_finite_size_curves():
-    from rfdiff._flow import gradient_flow, learning_curves
-    from rfdiff._instance import finite_size_instance
+    from rfdiff._finite.flow import gradient_flow, learning_curves
+    from rfdiff._finite.instance import finite_size_instance
 
     problem = rfdiff.Problem(16, 2, 0.1)
     sim = rfdiff.simulated_time_boundaries(problem, [2.0], d=30, seed=3)
@@ -142,7 +142,7 @@ def test_simulated_time_boundaries_are_roots_of_the_finite_size_curves():
     c = learning_curves(flow, np.array([tm * (1 - 2e-6), tm * (1 + 2e-6), np.inf]))
     level = max(th.mem_fraction * c.gen_loss[2], th.mem_threshold)
     assert c.gen_loss[0] < level <= c.gen_loss[1]
-    ref = learning_curves(flow, rfdiff._phase._reference_grid(problem))
+    ref = learning_curves(flow, rfdiff._phase.maps._reference_grid(problem))
     smin = ref.score_error.min()
     c = learning_curves(flow, np.array([tg * (1 - 2e-6), tg * (1 + 2e-6)]))
     assert c.score_error[0] > th.gen_factor * smin >= c.score_error[1]

@@ -13,12 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rfdiff._problem import Problem
-from rfdiff._resolvent import (RESIDUAL_TOL, ResolventParams, _residual, as_params,
+from rfdiff._model.problem import Problem
+from rfdiff._theory.resolvent import (RESIDUAL_TOL, ResolventParams, _residual, as_params,
                                resolvent_core, resolvent_params, solve_on_grid,
                                solve_resolvent, spectral_density, spectral_scale)
-from rfdiff._spectrum_data import DataSpectrum, two_atom
-from rfdiff._structure import spectral_structure
+from rfdiff._model.data_spectrum import DataSpectrum, two_atom
+from rfdiff._spectrum.structure import spectral_structure
 
 
 def random_params(seed: int) -> ResolventParams:

@@ -3,7 +3,7 @@ import pytest
 import scipy.integrate
 import scipy.stats
 
-from rfdiff._sample_metrics import (gaussian_kl, memorisation_fraction, sample_metrics,
+from rfdiff._generation.metrics import (gaussian_kl, memorisation_fraction, sample_metrics,
                                     sliced_wasserstein, two_nearest)
 
 

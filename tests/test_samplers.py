@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import loglog_slope
-from rfdiff._sample_metrics import memorisation_fraction
-from rfdiff._samplers import (METHODS, EmpiricalScore, GaussianScore, covariance_error,
+from rfdiff._generation.metrics import memorisation_fraction
+from rfdiff._generation.samplers import (METHODS, EmpiricalScore, GaussianScore, covariance_error,
                               expected_covariance, limit_covariance, sample, time_grid)
 
 # A spread of eigenvalues on both sides of 1 (λ = 1 makes the exact score −x at every t,

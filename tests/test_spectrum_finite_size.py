@@ -4,7 +4,7 @@
   eigenvalues in each part when the gaps are wide compared with finite-size edge
   fluctuations, so eigenvalues are counted between the midpoints of the gaps.
 - Wasserstein-1: W₁ between the theory and the empirical spectrum of the exact U
-  (rfdiff._instance, exact method) must shrink with d. It is fitted as W₁ ∝ d^slope over
+  (rfdiff._finite.instance, exact method) must shrink with d. It is fitted as W₁ ∝ d^slope over
   d = 20, 40, 80. Random-matrix fluctuations of a spectrum make W₁ = O(1/d) (slope −1);
   corrections to Gaussian equivalence are O(d^{-1/2}) at worst (slope −1/2). With one
   seed at three sizes the fitted slope scatters by about ±0.2 (observed −0.58 to −1.06 over
@@ -15,10 +15,10 @@
 import numpy as np
 import pytest
 
-from rfdiff._instance import finite_size_instance
-from rfdiff._problem import Problem
-from rfdiff._spectrum_data import isotropic, two_atom
-from rfdiff._structure import spectral_structure, wasserstein1
+from rfdiff._finite.instance import finite_size_instance
+from rfdiff._model.problem import Problem
+from rfdiff._model.data_spectrum import isotropic, two_atom
+from rfdiff._spectrum.structure import spectral_structure, wasserstein1
 
 
 def eigenvalues(problem, d, seed=0, method="exact"):

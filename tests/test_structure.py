@@ -12,13 +12,13 @@ Tolerances:
 import numpy as np
 import pytest
 
-from rfdiff._leading_order import (generalisation_density, generalisation_edges,
+from rfdiff._spectrum.leading_order import (generalisation_density, generalisation_edges,
                                    memorisation_density, memorisation_edges,
                                    population_params, predicted_counts, predicted_masses)
-from rfdiff._problem import Problem
-from rfdiff._resolvent import solve_on_grid, solve_resolvent
-from rfdiff._spectrum_data import DataSpectrum, two_atom
-from rfdiff._structure import (measure_quadrature, spectral_cdf, spectral_structure,
+from rfdiff._model.problem import Problem
+from rfdiff._theory.resolvent import solve_on_grid, solve_resolvent
+from rfdiff._model.data_spectrum import DataSpectrum, two_atom
+from rfdiff._spectrum.structure import (measure_quadrature, spectral_cdf, spectral_structure,
                                wasserstein1)
 
 REFERENCE = Problem(64, 8, 0.01, "tanh")

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 import rfdiff
-from rfdiff._curve_timescales import curve_timescales
-from rfdiff._scaling import fit_power_law, scaling_report
-from rfdiff._timescales import spectral_timescales, timescales
+from rfdiff._timescales.curve import curve_timescales
+from rfdiff._timescales.scaling import fit_power_law, scaling_report
+from rfdiff._timescales.timescales import spectral_timescales, timescales
 
 
 def test_curve_timescales_on_known_curves():

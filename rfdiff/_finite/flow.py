@@ -1,0 +1,285 @@
+"""Exact gradient flow of the quadratic loss, in the paper's training time τ = kη/d².
+
+With M = A/√p the flow dA/dτ = −d²∇_A L reads (THEORY.md §2)
+
+    dM/dτ = −(2Δ_t/ψ_p) (M U + Vᵀ/√Δ_t),
+
+solved in the eigenbasis U = Q diag(λ) Qᵀ: with N = M Q, B = Vᵀ Q,
+
+    N(τ) = −Δ_t^{−1/2} B diag(g(τ)) + N(0) diag(e(τ)),
+    e_k = exp(−c λ_k τ),  g_k = (1 − e_k)/λ_k = c τ φ₁(c λ_k τ),  c = 2Δ_t/ψ_p,
+
+φ₁(x) = (1 − e^{−x})/x, evaluated with expm1 and equal to 1 at x = 0, so that λτ → 0 and
+eigenvalues at round-off level are safe. A mode relaxes as e^{−cλτ} in the weights and as
+e^{−2cλτ} = e^{−4Δ_tλτ/ψ_p} in the losses; the paper's timescale ψ_p/(Δ_t λ) drops these
+factors of 2 and 4. At τ = ∞, modes with λ below ``rcond``·λ_max are treated as null
+directions (g = 0, e = 1): U v = 0 implies vᵀσ = 0 almost surely, hence vᵀV = 0, so these
+modes are never driven (a pseudo-inverse).
+
+Every loss is a quadratic form in N; the matrices of these forms are built once (decompose
+once, evaluate any τ), after which a grid of T times costs O(T p²).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .instance import Instance
+from .._common.x64 import float64
+
+__all__ = ["Flow", "Curves", "gradient_flow", "learning_curves", "weights_at", "losses_of"]
+
+
+class Curves(NamedTuple):
+    """Learning curves on a grid of training times (each array has the grid's shape).
+
+    Attributes:
+        tau: training times τ = kη/d² (``inf`` allowed).
+        train_loss: L_train(τ).
+        test_loss: L_test(τ).
+        gen_loss: L_gen = L_test − L_train.
+        score_error: E_score = (1/d) E_{x∼P_t}‖s_A(x) − s*(x)‖².
+    """
+
+    tau: jax.Array
+    train_loss: jax.Array
+    test_loss: jax.Array
+    gen_loss: jax.Array
+    score_error: jax.Array
+
+    def as_dict(self) -> dict:
+        """The curves as lists, keyed as in the CLI's JSON output."""
+        return {k: np.asarray(v).tolist() for k, v in self._asdict().items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    """Eigendecomposition of U and the quadratic forms of the losses.
+
+    Attributes:
+        instance: the finite-size :class:`Instance`.
+        eigvals: eigenvalues of U (ascending, clipped at 0).
+        Q: eigenvectors (columns).
+        rate: c = 2Δ_t/ψ_p (weights relax as e^{−cλτ}).
+        null: boolean mask of modes treated as null at τ = ∞.
+    """
+
+    instance: Instance
+    eigvals: jax.Array
+    Q: jax.Array
+    rate: float
+    null: jax.Array
+    _forms: dict
+
+
+def _forms(inst: Instance, Q, M0):
+    """Per-mode vectors and p×p matrices of every loss as a quadratic form in (g, e)."""
+    B = inst.V.T @ Q  # (d, p)
+    Bp = inst.V_pop.T @ Q
+    Bs = inst.S.T @ Q
+    Up = Q.T @ inst.U_pop @ Q
+    f = {
+        "beta": jnp.sum(B * B, axis=0),
+        "bp": jnp.sum(B * Bp, axis=0),
+        "bs": jnp.sum(B * Bs, axis=0),
+        "P_bb": Up * (B.T @ B),
+    }
+    if M0 is not None:
+        N0 = M0 @ Q
+        f.update(
+            gamma=jnp.sum(B * N0, axis=0),
+            eta=jnp.sum(N0 * N0, axis=0),
+            np_=jnp.sum(N0 * Bp, axis=0),
+            ns=jnp.sum(N0 * Bs, axis=0),
+            P_bn=Up * (B.T @ N0),
+            P_nn=Up * (N0.T @ N0),
+        )
+    return f
+
+
+@float64
+def gradient_flow(instance: Instance, M0=None, rcond: float | None = None) -> Flow:
+    """Decompose U once so that :func:`learning_curves` evaluates any τ cheaply.
+
+    Args:
+        instance: a :class:`Instance` (any method).
+        M0: initial rescaled weights M(0) = A(0)/√p, shape (d, p); default 0.
+        rcond: relative eigenvalue cutoff for null modes at τ = ∞ (default p·eps).
+
+    Returns:
+        :class:`Flow`.
+
+    Raises:
+        ValueError: if M0 has the wrong shape or is not finite.
+    """
+    if M0 is not None:
+        M0 = jnp.asarray(M0, dtype=jnp.float64)
+        if M0.shape != (instance.d, instance.p):
+            raise ValueError(f"M0 must have shape {(instance.d, instance.p)}, got {M0.shape}")
+        if not bool(jnp.all(jnp.isfinite(M0))):
+            raise ValueError("M0 must be finite")
+    lam, Q = jnp.linalg.eigh(instance.U)
+    rcond = instance.p * np.finfo(np.float64).eps if rcond is None else rcond
+    null = lam <= rcond * jnp.max(jnp.abs(lam))
+    lam = jnp.maximum(lam, 0.0)
+    rate = 2.0 * instance.problem.delta / instance.problem.psi_p
+    return Flow(instance, lam, Q, rate, null, _forms(instance, Q, M0))
+
+
+def _phi1(x):
+    # (1 − e^{−x})/x with the removable singularity at 0
+    small = jnp.abs(x) < 1e-8
+    xs = jnp.where(small, 1.0, x)
+    return jnp.where(small, 1.0 - 0.5 * x, -jnp.expm1(-xs) / xs)
+
+
+def _g_e(flow: Flow, tau):
+    """(g, e) of shape (T, p) for times tau (T,), handling τ = ∞."""
+    lam, c = flow.eigvals, flow.rate
+    tau = tau[:, None]
+    inf = jnp.isinf(tau)
+    tau_f = jnp.where(inf, 0.0, tau)
+    g_fin = c * tau_f * _phi1(c * lam[None, :] * tau_f)
+    e_fin = jnp.exp(-c * lam[None, :] * tau_f)
+    safe = jnp.where(flow.null, 1.0, lam)
+    g_inf = jnp.where(flow.null, 0.0, 1.0 / safe)[None, :]
+    e_inf = jnp.where(flow.null, 1.0, 0.0)[None, :]
+    return jnp.where(inf, g_inf, g_fin), jnp.where(inf, e_inf, e_fin)
+
+
+def _curves(flow: Flow, tau):
+    inst, f = flow.instance, flow._forms
+    delta, d = inst.problem.delta, inst.d
+    sq = jnp.sqrt(delta)
+    g, e = _g_e(flow, tau)
+    lam = flow.eigvals
+    has_m0 = "eta" in f
+    # |N_k|² and N_k·(B, Bp, Bs)_k, mode by mode
+    nn = g**2 * f["beta"] / delta
+    nb = -g * f["beta"] / sq
+    npop = -g * f["bp"] / sq
+    nsc = -g * f["bs"] / sq
+    quad = jnp.einsum("tk,kl,tl->t", g, f["P_bb"], g) / delta
+    if has_m0:
+        nn = nn - 2 * g * e * f["gamma"] / sq + e**2 * f["eta"]
+        nb = nb + e * f["gamma"]
+        npop = npop + e * f["np_"]
+        nsc = nsc + e * f["ns"]
+        quad = (quad - 2 * jnp.einsum("tk,kl,tl->t", g, f["P_bn"], e) / sq
+                + jnp.einsum("tk,kl,tl->t", e, f["P_nn"], e))
+    train = 1.0 + (delta * jnp.sum(lam * nn, axis=1) + 2 * sq * jnp.sum(nb, axis=1)) / d
+    test = 1.0 + (delta * quad + 2 * sq * jnp.sum(npop, axis=1)) / d
+    score = (quad + 2 * jnp.sum(nsc, axis=1)) / d + inst.score_trace
+    return train, test, score
+
+
+@float64
+def learning_curves(flow: Flow, tau) -> Curves:
+    """Train, test and generalisation losses and the score error at training times τ.
+
+    Args:
+        flow: from :func:`gradient_flow`.
+        tau: scalar or 1-D array of times τ ≥ 0 (``inf`` for the end of training).
+
+    Returns:
+        :class:`Curves` (one vectorised evaluation for the whole grid).
+
+    Raises:
+        ValueError: for negative or NaN times.
+    """
+    tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
+    if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
+        raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
+    train, test, score = _curves(flow, tau)
+    return Curves(tau, train, test, test - train, score)
+
+
+@float64
+def weights_at(flow: Flow, tau, M0=None):
+    """Rescaled weights M(τ) = A(τ)/√p, shape (T, d, p) for a grid of T times.
+
+    M(τ) is the gradient flow started from ``M0``; only the eigendecomposition of
+    ``flow`` is used, so the losses of :func:`learning_curves` describe these weights
+    when ``M0`` is the one given to :func:`gradient_flow` for ``flow``.
+
+    Args:
+        flow: a :class:`Flow`, from :func:`gradient_flow`.
+        tau: scalar or 1-D array of T times τ ≥ 0 (``inf`` for the end of training).
+        M0: initial rescaled weights M(0), shape (d, p), finite; None for zero.
+
+    Returns:
+        M(τ) at each time, a numpy float64 array of shape (T, d, p) (T = 1 for a scalar
+        ``tau``).
+
+    Raises:
+        ValueError: if ``flow`` is not a :class:`Flow`, ``tau`` is not 1-D or has
+            negative or NaN times, or ``M0`` has the wrong shape or is not finite, naming
+            the argument and the value.
+    """
+    if not isinstance(flow, Flow):
+        raise ValueError(f"flow must be a rfdiff.Flow, got {flow!r}")
+    tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
+    if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
+        raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
+    if M0 is not None:
+        M0 = jnp.asarray(M0, dtype=jnp.float64)
+        shape = (flow.instance.d, flow.instance.p)
+        if M0.shape != shape:
+            raise ValueError(f"M0 must have shape {shape}, got {M0.shape}")
+        if not bool(jnp.all(jnp.isfinite(M0))):
+            raise ValueError("M0 must be finite")
+    g, e = _g_e(flow, tau)
+    inst = flow.instance
+    B = inst.V.T @ flow.Q
+    N = -(B[None] * g[:, None, :]) / jnp.sqrt(inst.problem.delta)
+    if M0 is not None:
+        N = N + (jnp.asarray(M0) @ flow.Q)[None] * e[:, None, :]
+    return N @ flow.Q.T
+
+
+@float64
+def losses_of(instance: Instance, M):
+    """(L_train, L_test, E_score) of explicit rescaled weights M = A/√p (shape (..., d, p)).
+
+    The direct definitions, used to check the flow and by the discrete training twins:
+    L = 1 + (Δ/d) Tr(M U Mᵀ) + (2√Δ/d) Tr(M V) with (U, V) or (Ũ, Ṽ), and
+    E_score = (1/d)[Tr(M Ũ Mᵀ) + 2 Tr(M S)] + Tr(C⁻¹)/d.
+
+    Args:
+        instance: the finite-size :class:`Instance` whose matrices define the losses.
+        M: rescaled weights of shape (..., d, p); leading axes (for example a time grid)
+            are batch axes. Values are not checked: non-finite weights (a diverged
+            training run) give non-finite losses.
+
+    Returns:
+        The tuple ``(train, test, score)`` of numpy float64 arrays of the batch shape
+        ``M.shape[:-2]`` (0-d arrays for a single (d, p) matrix).
+
+    Raises:
+        ValueError: if ``instance`` is not an :class:`Instance` or ``M`` does not have
+            shape (..., d, p), naming the argument and the shape.
+    """
+    if not isinstance(instance, Instance):
+        raise ValueError(f"instance must be a rfdiff.Instance, got {instance!r}")
+    M = jnp.asarray(M, dtype=jnp.float64)
+    if M.ndim < 2 or M.shape[-2:] != (instance.d, instance.p):
+        raise ValueError(f"M must have shape (..., {instance.d}, {instance.p}), "
+                         f"got {M.shape}")
+    delta, d = instance.problem.delta, instance.d
+    sq = jnp.sqrt(delta)
+
+    def quad(A):
+        return jnp.einsum("...ap,pq,...aq->...", M, A, M)
+
+    def lin(B):
+        return jnp.einsum("...ap,pa->...", M, B)
+
+    train = 1.0 + (delta * quad(instance.U) + 2 * sq * lin(instance.V)) / d
+    test = 1.0 + (delta * quad(instance.U_pop) + 2 * sq * lin(instance.V_pop)) / d
+    score = (quad(instance.U_pop) + 2 * lin(instance.S)) / d + instance.score_trace
+    return train, test, score

@@ -1,0 +1,356 @@
+"""Finite-size instances: the matrices U, V (train) and Ũ, Ṽ (population) of one draw.
+
+A draw fixes W ∈ R^{p×d} (N(0,1) entries) and n training points x_ν ~ N(0, Σ), Σ diagonal
+with the eigenvalues of :meth:`DataSpectrum.eigenvalues` (W is rotation invariant, so a
+diagonal Σ loses no generality). With W̃ = W/√d, x_ν(t) = e^{−t}x_ν + √Δ_t ξ and
+σ_ν = σ(W̃ x_ν(t)):
+
+    U = (1/n) Σ_ν E_ξ[σ_ν σ_νᵀ],   V = (1/n) Σ_ν E_ξ[σ_ν ξᵀ],
+
+and Ũ, Ṽ are the same expectations under the population. Three constructions share one
+interface (THEORY.md §3, §6):
+
+- ``exact``: the K = ∞ model without Monte Carlo. Diagonal entries by 1-D quadrature;
+  off-diagonal entries by the Mehler expansion in the correlation R_ij of the noise
+  projections, U_ij = Σ_k R_ij^k (1/n) Σ_ν c_k(i,ν) c_k(j,ν) with normalised Hermite
+  coefficients c_k(i,ν) = E_u[h_k(u) σ(m_iν + ς_i u)], h_k = He_k/√k!. The series is
+  truncated at the first order K whose tail bound max|R|^{K+1} max_i T_i is below
+  ``mehler_tol``, where T_i = (1/n)Σ_ν Σ_{k>K} c_k(i,ν)² = (1/n)Σ_ν E σ² − Σ_{k≤K} (...)
+  is computed from the same coefficients (Cauchy–Schwarz makes this a rigorous bound).
+  V by Stein's lemma: V = √Δ diag((1/n)Σ_ν E σ'(m_iν + ς_i u)) W̃.
+- ``monte_carlo``: K noise draws per training point (the finite-noise-sample model, a
+  different model from K = ∞ once p ≳ nK); population matrices are the exact ones.
+- ``gaussian_equivalent``: U ≃ (1/n) G Gᵀ + b_t² W̃W̃ᵀ + s_t² I (+ μ₀² 11ᵀ),
+  G = e^{−t} a_t W̃ X + v_t Ω; V ≃ b_t W̃; Ũ ≃ a_t² W̃ Σ_t W̃ᵀ + (s_t² + v_t²) I (+ μ₀² 11ᵀ).
+
+For the score error E_score = (1/d) E_{x∼P_t}‖M σ(W̃x) + C⁻¹x‖², C = e^{−2t}Σ + Δ_t I, an
+instance also carries S = E[σ(W̃x) xᵀ] C⁻¹ (p×d) and Tr(C⁻¹)/d.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._common.memory import check_fits
+from .._model.problem import Problem
+from .._model.quadrature import nodes_and_weights, normalized_hermite
+from .._common.validation import positive, positive_int
+from .._common.x64 import float64
+
+__all__ = ["Instance", "finite_size_instance", "draw"]
+
+METHODS = ("exact", "monte_carlo", "gaussian_equivalent")
+
+
+@dataclasses.dataclass(frozen=True)
+class Instance:
+    """Matrices of one finite-size draw.
+
+    Attributes:
+        problem: the :class:`Problem`.
+        d, p, n: sizes.
+        method: ``"exact"``, ``"monte_carlo"`` or ``"gaussian_equivalent"``.
+        W: (p, d) feature weights (unscaled, N(0,1) entries).
+        X: (d, n) training points.
+        sigma_eigs: (d,) eigenvalues of the diagonal Σ.
+        U, V: train matrices (p×p, p×d).
+        U_pop, V_pop: population matrices (p×p, p×d).
+        S: (p, d) score cross term E[σ(W̃x) xᵀ] C⁻¹ under P_t.
+        score_trace: Tr(C⁻¹)/d = E‖s*(x)‖²/d.
+        info: construction details (Mehler terms and truncation bound, noise draws).
+    """
+
+    problem: Problem
+    d: int
+    p: int
+    n: int
+    method: str
+    W: jax.Array
+    X: jax.Array
+    sigma_eigs: jax.Array
+    U: jax.Array
+    V: jax.Array
+    U_pop: jax.Array
+    V_pop: jax.Array
+    S: jax.Array
+    score_trace: float
+    info: dict
+
+
+@float64
+def draw(problem: Problem, d: int, seed: int = 0):
+    """Draw (W, X, Σ eigenvalues) for a problem at dimension d from an explicit seed.
+
+    The seed's key is split in two: one stream for W, one for X. The same seed therefore
+    gives the same W and X here and in :func:`finite_size_instance`. The arrays are
+    NumPy float64 arrays.
+
+    Args:
+        problem: the :class:`Problem`; p, n = ``problem.sizes(d)`` and the eigenvalues of
+            the diagonal Σ come from ``problem.spectrum``.
+        d: input dimension (a positive integer).
+        seed: integer seed of ``jax.random.PRNGKey``.
+
+    Returns:
+        The tuple ``(W, X, sigma_eigs)``, with W of shape (p, d) with N(0, 1) entries, X
+        of shape (d, n) whose columns are the training points x_ν ~ N(0, Σ), and
+        sigma_eigs of shape (d,), the eigenvalues of Σ (see
+        :meth:`DataSpectrum.eigenvalues`).
+
+    Raises:
+        ValueError: if ``problem`` is not a :class:`Problem` or ``d`` is not a positive
+            integer, naming the argument and the value.
+        TypeError: from JAX, if ``seed`` is not an integer.
+        OverflowError: from JAX, if ``seed`` does not fit a signed 64-bit integer.
+    """
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    d = positive_int("d", d)
+    p, n = problem.sizes(d)
+    kw, kx = jax.random.split(jax.random.PRNGKey(seed))
+    lam = jnp.asarray(problem.spectrum.eigenvalues(d))
+    W = jax.random.normal(kw, (p, d), dtype=jnp.float64)
+    X = jnp.sqrt(lam)[:, None] * jax.random.normal(kx, (d, n), dtype=jnp.float64)
+    return W, X, lam
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _hermite_coeffs(act, mean, std, kmax, degree):
+    """c_k = E_u[h_k(u) σ(mean + std·u)] for k = 0..kmax, plus E σ² and E σ'.
+
+    Returns arrays of shape (kmax+1,) + mean.shape, mean.shape, mean.shape.
+    """
+    u, w = nodes_and_weights(mean, std, act.kinks, degree)
+    x = mean[..., None] + std[..., None] * u
+    sig = act(x)
+    ws = w * sig
+    second = jnp.sum(ws * sig, axis=-1)
+    # E σ' by quadrature of the derivative: a route independent of the Stein form c_1/std
+    first_deriv = jnp.sum(w * act.derivative(x), axis=-1)
+    if not act.kinks:
+        # shared Gauss–Hermite nodes: all orders at once as one matrix product
+        h = normalized_hermite(u.reshape(-1, u.shape[-1])[0], kmax)  # (kmax+1, Q)
+        coeffs = jnp.einsum("kq,...q->k...", h, ws)
+    else:
+        # nodes move with (mean, std): run the recurrence without storing all orders
+        def body(carry, k):
+            h_prev, h_cur = carry
+            h_next = (u * h_cur - jnp.sqrt(k) * h_prev) / jnp.sqrt(k + 1.0)
+            return (h_cur, h_next), jnp.sum(h_next * ws, axis=-1)
+        c0 = jnp.sum(ws, axis=-1)
+        c1 = jnp.sum(u * ws, axis=-1)
+        _, rest = jax.lax.scan(body, (jnp.ones_like(u), u), jnp.arange(1.0, kmax))
+        coeffs = jnp.concatenate([c0[None], c1[None], rest], axis=0)[: kmax + 1]
+    return coeffs, second, first_deriv
+
+
+@functools.lru_cache(maxsize=None)
+def _coeff_kernel(act, kmax, degree, use_closed_form=True):
+    if use_closed_form and act.hermite_moments is not None:
+        return jax.jit(lambda m, s: act.hermite_moments(m, s, kmax))
+    return jax.jit(lambda m, s: _hermite_coeffs(act, m, s, kmax, degree))
+
+
+def _off_diagonal(coeffs, R, K):
+    p = R.shape[0]
+    off = 1.0 - jnp.eye(p)
+    Roff = R * off
+    acc = jnp.zeros((p, p))
+    Rk = jnp.ones((p, p))
+    n = coeffs.shape[-1]
+    for k in range(K + 1):
+        ck = coeffs[k]
+        acc = acc + Rk * (ck @ ck.T) / n
+        Rk = Rk * Roff
+    return acc * off
+
+
+def _truncation(mean_sq_coeffs, second, rmax, tol, kmax):
+    """Smallest K with rmax^{K+1} · max_i T_i(K) ≤ tol, T_i(K) the coefficient tail."""
+    partial = np.cumsum(np.asarray(mean_sq_coeffs), axis=0)  # (kmax+1, p)
+    tails = np.maximum(np.asarray(second)[None, :] - partial, 0.0).max(axis=1)
+    bounds = rmax ** (np.arange(kmax + 1) + 1.0) * tails
+    ok = np.nonzero(bounds <= tol)[0]
+    K = int(ok[0]) if ok.size else kmax
+    return K, float(bounds[K])
+
+
+def _exact_block(act, mean, std, kmax, degree, chunk):
+    """Coefficients for all (i, ν), computed in row chunks to bound the quadrature buffer."""
+    kernel = _coeff_kernel(act, kmax, degree)
+    p = mean.shape[0]
+    outs = []
+    for lo in range(0, p, chunk):
+        outs.append(kernel(mean[lo:lo + chunk], std[lo:lo + chunk]))
+    return tuple(jnp.concatenate([o[i] for o in outs], axis=1 if i == 0 else 0)
+                 for i in range(3))
+
+
+def _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, chunk_rows):
+    q = 2 * degree  # kinked activations use two panels
+    mats = 6 * p * p + 4 * p * d + d * n
+    if method == "exact":
+        buf = (kmax + 1) * p * n + 8 * chunk_rows * n * q
+    elif method == "monte_carlo":
+        buf = 3 * p * min(n * noise_draws, 2**14) + (kmax + 1) * p
+    else:
+        buf = 3 * p * n
+    return 8.0 * (mats + buf)
+
+
+# ----------------------------------------------------------------------------- builders
+
+def _population(problem, act, Wt, lam, kmax, degree, tol):
+    """Exact Ũ, Ṽ, S and Tr C⁻¹/d (Mehler in the correlations of W̃ x_t)."""
+    t, delta = problem.t, problem.delta
+    cvec = math.exp(-2 * t) * lam + delta  # eigenvalues of C (Σ diagonal)
+    Cw = Wt * cvec[None, :]
+    cov = Cw @ Wt.T  # (p, p) covariance of the preactivations w̃_i·x_t
+    var = jnp.diag(cov)
+    sd = jnp.sqrt(var)
+    R = cov / (sd[:, None] * sd[None, :])
+    coeffs, second, dmean = _coeff_kernel(act, kmax, degree)(jnp.zeros_like(sd)[:, None],
+                                                           sd[:, None])
+    rmax = float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0]))))
+    K, bound = _truncation(coeffs[..., 0] ** 2, second[:, 0], rmax, tol, kmax)
+    U_pop = _off_diagonal(coeffs, R, K) + jnp.diag(second[:, 0])
+    V_pop = math.sqrt(delta) * dmean[:, 0][:, None] * Wt
+    # S_i = E[σ(h_i) h_i]/C_ii · w̃_i (Gaussian regression of x on h_i); E[σ(h)h] = sd·c_1
+    S = (coeffs[1, :, 0] / sd)[:, None] * Wt
+    score_trace = float(jnp.mean(1.0 / cvec))
+    return U_pop, V_pop, S, score_trace, K, bound
+
+
+def _exact_train(problem, act, Wt, X, kmax, degree, tol, chunk):
+    t, delta = problem.t, problem.delta
+    norms = jnp.sqrt(jnp.sum(Wt**2, axis=1))
+    m = math.exp(-t) * (Wt @ X)  # (p, n) clean part of the preactivations
+    std = jnp.sqrt(delta) * norms  # (p,) noise std of the preactivations
+    coeffs, second, dmean = _exact_block(act, m, jnp.broadcast_to(std[:, None], m.shape),
+                                         kmax, degree, chunk)
+    R = (Wt @ Wt.T) / (norms[:, None] * norms[None, :])
+    rmax = float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0]))))
+    K, bound = _truncation(jnp.mean(coeffs**2, axis=-1), jnp.mean(second, axis=-1),
+                           rmax, tol, kmax)
+    U = _off_diagonal(coeffs, R, K) + jnp.diag(jnp.mean(second, axis=-1))
+    V = math.sqrt(delta) * jnp.mean(dmean, axis=-1)[:, None] * Wt
+    return U, V, K, bound
+
+
+@functools.lru_cache(maxsize=None)
+def _mc_kernel(act):
+    def block(Wt, Xt, Xi):
+        F = act(Wt @ Xt)
+        return F @ F.T, F @ Xi.T
+    return jax.jit(block)
+
+
+def _monte_carlo_train(problem, act, Wt, X, key, draws):
+    t, delta = problem.t, problem.delta
+    p, d = Wt.shape
+    n = X.shape[1]
+    U = jnp.zeros((p, p))
+    V = jnp.zeros((p, d))
+    kernel = _mc_kernel(act)
+    per_block = max(1, 2**14 // n)  # noise draws per block (bounded buffer p × n·per_block)
+    done = 0
+    while done < draws:
+        m = min(per_block, draws - done)
+        key, sub = jax.random.split(key)
+        xi = jax.random.normal(sub, (d, n * m), dtype=jnp.float64)
+        Xt = math.exp(-t) * jnp.tile(X, (1, m)) + math.sqrt(delta) * xi
+        dU, dV = kernel(Wt, Xt, xi)
+        U, V = U + dU, V + dV
+        done += m
+    return U / (n * draws), V / (n * draws)
+
+
+def _gaussian_equivalent(problem, Wt, X, lam, key):
+    c = problem.coefficients
+    t = problem.t
+    a, b, v2, s2, mu0 = (float(c.a), float(c.b), float(c.v2), float(c.s2), float(c.mu0))
+    p, d = Wt.shape
+    n = X.shape[1]
+    omega = jax.random.normal(key, (p, n), dtype=jnp.float64)
+    G = math.exp(-t) * a * (Wt @ X) + math.sqrt(max(v2, 0.0)) * omega
+    ones = jnp.full((p, p), mu0**2)
+    U = G @ G.T / n + b**2 * (Wt @ Wt.T) + s2 * jnp.eye(p) + ones
+    sig_t = math.exp(-2 * t) * lam + problem.delta
+    U_pop = a**2 * (Wt * sig_t[None, :]) @ Wt.T + (s2 + v2) * jnp.eye(p) + ones
+    V = b * Wt
+    S = V / math.sqrt(problem.delta)
+    return U, V, U_pop, V, S, float(jnp.mean(1.0 / sig_t))
+
+
+@float64
+def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = "exact", *,
+                         noise_draws: int = 100, mehler_tol: float = 1e-10,
+                         max_mehler_terms: int = 40, degree: int | None = None,
+                         memory_limit: int | None = None) -> Instance:
+    """Draw W and the training set and build U, V, Ũ, Ṽ, S for a finite size.
+
+    Args:
+        problem: the :class:`Problem` (ψ_p, ψ_n, t, activation, ρ_Σ).
+        d: input dimension; p = round(ψ_p d), n = round(ψ_n d).
+        seed: seed of the draw of W, X (and of the noise for Monte Carlo / Ω for the
+            Gaussian-equivalent matrices). The same seed gives the same W and X for every
+            method, so methods can be compared on one draw.
+        method: ``"exact"``, ``"monte_carlo"`` or ``"gaussian_equivalent"``.
+        noise_draws: K, noise draws per training point (``monte_carlo`` only).
+        mehler_tol: bound on the absolute truncation error of every off-diagonal entry
+            (``exact``; population matrices also for ``monte_carlo``).
+        max_mehler_terms: largest Mehler order considered; if the bound is not met there,
+            ``info["mehler_bound"]`` reports what was achieved.
+        degree: quadrature degree (default 200 for smooth activations, 64 per panel with
+            kinks).
+        memory_limit: bytes allowed (default 80 % of physical memory).
+
+    Returns:
+        :class:`Instance`.
+
+    Raises:
+        ValueError: for a bad size, method or tolerance, or (MemoryPlanError, a ValueError)
+            when the estimated peak memory exceeds ``memory_limit``.
+    """
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    d = positive_int("d", d)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    noise_draws = positive_int("noise_draws", noise_draws)
+    positive("mehler_tol", mehler_tol)
+    kmax = positive_int("max_mehler_terms", max_mehler_terms)
+    act = problem.activation
+    degree = degree or (64 if act.kinks else 200)
+    p, n = problem.sizes(d)
+    # rows per chunk so that the (rows, n, nodes) quadrature buffers stay near 2^23 entries
+    chunk = max(1, int(2**23 // (n * 2 * degree)))
+    check_fits(f"finite-size instance (method={method}, d={d}, p={p}, n={n})",
+               _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, min(chunk, p)),
+               memory_limit)
+    W, X, lam = draw(problem, d, seed)
+    Wt = W / math.sqrt(d)
+    # a stream of its own: fold_in(key, 1) would equal split(key)[1], the data stream
+    noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
+    info: dict = {"method": method}
+    if method == "gaussian_equivalent":
+        U, V, U_pop, V_pop, S, score_trace = _gaussian_equivalent(problem, Wt, X, lam, noise_key)
+    else:
+        U_pop, V_pop, S, score_trace, Kp, bp = _population(problem, act, Wt, lam, kmax,
+                                                           degree, mehler_tol)
+        info.update(population_mehler_terms=Kp, population_mehler_bound=bp)
+        if method == "exact":
+            U, V, K, bound = _exact_train(problem, act, Wt, X, kmax, degree, mehler_tol, chunk)
+            info.update(mehler_terms=K, mehler_bound=bound)
+        else:
+            U, V = _monte_carlo_train(problem, act, Wt, X, noise_key, noise_draws)
+            info.update(noise_draws=noise_draws)
+    return Instance(problem, d, p, n, method, W, X, lam, U, V, U_pop, V_pop, S,
+                    score_trace, info)

@@ -1,0 +1,174 @@
+"""Discrete training twins of the gradient flow.
+
+- :func:`gradient_descent`: full-batch gradient descent on the exact noise-averaged loss,
+  A ← A − η∇L, i.e. M ← M − (2δτ/ψ_p)(Δ_t M U + √Δ_t Vᵀ) with δτ = η/d². It tends to the
+  flow as η → 0 with a first-order (O(η)) error.
+- :func:`noisy_training`: the protocol of the reference paper's experiments — at every step a
+  fresh noise draw ξ_ν per training point, the empirical denoising loss
+  (1/(nd)) Σ_ν ‖√Δ_t s_A(x_ν(t)) + ξ_ν‖², and a plain gradient or Adam step on A.
+
+Both are jitted ``lax.scan`` loops over the segments between logged steps and log the exact
+noise-averaged losses (train, test, score error) of the current weights at a log-spaced set
+of steps, with τ = kη/d².
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .flow import Curves, losses_of
+from .instance import Instance
+from .._common.validation import positive, positive_int
+from .._common.x64 import float64
+
+__all__ = ["gradient_descent", "noisy_training", "log_steps"]
+
+
+def log_steps(steps: int, points: int) -> np.ndarray:
+    """About ``points`` distinct log-spaced step counts in [1, steps].
+
+    The counts are ``points`` log-spaced values from 1 to ``steps``, rounded to integers,
+    with duplicates removed (so fewer than ``points`` when ``points`` is large compared
+    with the number of distinct counts available). They start at 1 and, for
+    ``points`` ≥ 2, end at ``steps``; ``points = 1`` gives ``[1]``.
+
+    Args:
+        steps: the last step count (a positive integer).
+        points: how many log-spaced values to draw before removing duplicates (a positive
+            integer).
+
+    Returns:
+        A 1-D numpy integer array of increasing, distinct step counts in [1, steps].
+
+    Raises:
+        ValueError: if ``steps`` or ``points`` is not a positive integer, naming the
+            argument and the value.
+    """
+    steps = positive_int("steps", steps)
+    points = positive_int("points", points)
+    ks = np.unique(np.round(np.logspace(0, np.log10(steps), points)).astype(int))
+    return ks
+
+
+def _curves_from(inst, ks, eta, Ms):
+    train, test, score = losses_of(inst, Ms)
+    tau = jnp.asarray(ks, dtype=jnp.float64) * eta / inst.d**2
+    return Curves(tau, train, test, test - train, score)
+
+
+@float64
+def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 50,
+                     M0=None) -> Curves:
+    """Full-batch gradient descent on the exact (noise-averaged) training loss.
+
+    Args:
+        instance: a finite-size :class:`Instance`.
+        eta: learning rate η of A ← A − η∇_A L (training time advances by η/d² per step).
+        steps: number of steps.
+        points: about how many log-spaced steps to log.
+        M0: initial M = A/√p (default 0).
+
+    Returns:
+        :class:`Curves` at the logged steps (τ = kη/d²).
+
+    Raises:
+        ValueError: for η ≤ 0 or a bad step count.
+    """
+    eta = positive("eta", eta)
+    ks = log_steps(steps, points)
+    p = instance.problem
+    dtau = eta / instance.d**2
+    a = 2 * dtau * p.delta / p.psi_p
+    b = 2 * dtau * math.sqrt(p.delta) / p.psi_p
+    M = jnp.zeros((instance.d, instance.p)) if M0 is None else jnp.asarray(M0, jnp.float64)
+    segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
+    Ms = _gd_scan(instance.U, instance.V.T, M, segs, a, b)
+    return _curves_from(instance, ks, eta, Ms)
+
+
+@jax.jit
+def _gd_scan(U, Vt, M, segs, a, b):
+    def segment(M, length):
+        M = jax.lax.fori_loop(0, length, lambda _, M: M - a * (M @ U) - b * Vt, M)
+        return M, M
+    _, Ms = jax.lax.scan(segment, M, segs)
+    return Ms
+
+
+@functools.lru_cache(maxsize=None)
+def _noisy_scan(act, optimizer):
+    def loss(A, Wt, X0, xi, et, sq, p):
+        Xt = et * X0 + sq * xi
+        F = act(Wt @ Xt)  # (p, n)
+        resid = sq * (A @ F) / jnp.sqrt(p) + xi
+        return jnp.sum(resid**2) / xi.size
+
+    grad = jax.grad(loss)
+
+    def run(A, opt_state, key, segs, Wt, X0, et, sq, p, eta, b1, b2, eps):
+        def step(carry, _):
+            A, (m, v, k), key = carry
+            key, sub = jax.random.split(key)
+            xi = jax.random.normal(sub, X0.shape, dtype=A.dtype)
+            gA = grad(A, Wt, X0, xi, et, sq, p)
+            if optimizer == "adam":
+                k = k + 1
+                m = b1 * m + (1 - b1) * gA
+                v = b2 * v + (1 - b2) * gA**2
+                mh = m / (1 - b1**k)
+                vh = v / (1 - b2**k)
+                A = A - eta * mh / (jnp.sqrt(vh) + eps)
+            else:
+                A = A - eta * gA
+            return (A, (m, v, k), key), None
+
+        def segment(carry, length):
+            carry = jax.lax.fori_loop(0, length, lambda _, c: step(c, None)[0], carry)
+            return carry, carry[0]
+
+        _, As = jax.lax.scan(segment, (A, opt_state, key), segs)
+        return As
+
+    return jax.jit(run)
+
+
+@float64
+def noisy_training(instance: Instance, eta: float, steps: int, points: int = 50, *,
+                   seed: int = 0, optimizer: str = "gd", betas=(0.9, 0.999),
+                   eps: float = 1e-8) -> Curves:
+    """Training with a fresh noise draw per sample and step (the paper's protocol).
+
+    Args:
+        instance: a finite-size :class:`Instance` (its W and X are used; its matrices give
+            the exact noise-averaged losses that are logged).
+        eta: learning rate; τ = kη/d² (for Adam τ is only a step counter in these units).
+        steps: number of steps.
+        points: about how many log-spaced steps to log.
+        seed: seed of the noise draws.
+        optimizer: ``"gd"`` or ``"adam"``.
+
+    Returns:
+        :class:`Curves` at the logged steps.
+
+    Raises:
+        ValueError: for η ≤ 0, an unknown optimizer or a bad step count.
+    """
+    eta = positive("eta", eta)
+    if optimizer not in ("gd", "adam"):
+        raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
+    ks = log_steps(steps, points)
+    pr = instance.problem
+    Wt = instance.W / math.sqrt(instance.d)
+    A0 = jnp.zeros((instance.d, instance.p))
+    state = (jnp.zeros_like(A0), jnp.zeros_like(A0), jnp.zeros(()))
+    segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
+    # the loss above is the mean over n·d entries, so its gradient is ∇_A L exactly
+    run = _noisy_scan(pr.activation, optimizer)
+    As = run(A0, state, jax.random.PRNGKey(seed), segs, Wt, instance.X, math.exp(-pr.t),
+             math.sqrt(pr.delta), float(instance.p), eta, betas[0], betas[1], eps)
+    return _curves_from(instance, ks, eta, As / math.sqrt(instance.p))

@@ -1,0 +1,69 @@
+"""The model description shared by theory and simulation."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+from .activations import Activation, activation as _activation
+from .coefficients import Coefficients, coefficients
+from .data_spectrum import DataSpectrum, isotropic
+from .._common.validation import positive
+
+__all__ = ["Problem"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A random-features score model trained at one diffusion time.
+
+    Args:
+        psi_p: ψ_p = p/d, number of features per dimension (> 0).
+        psi_n: ψ_n = n/d, number of training points per dimension (> 0).
+        t: diffusion time (> 0); Δ_t = 1 − e^{−2t}.
+        activation: name or callable (see :func:`rfdiff.activation`).
+        spectrum: data covariance spectrum ρ_Σ (default isotropic).
+
+    Raises:
+        ValueError: for ψ ≤ 0, t ≤ 0, non-finite values or an unknown activation,
+            naming the argument and the value.
+    """
+
+    psi_p: float
+    psi_n: float
+    t: float
+    activation: Activation | str = "tanh"
+    spectrum: DataSpectrum = dataclasses.field(default_factory=isotropic)
+
+    def __post_init__(self):
+        object.__setattr__(self, "psi_p", positive("psi_p", self.psi_p))
+        object.__setattr__(self, "psi_n", positive("psi_n", self.psi_n))
+        object.__setattr__(self, "t", positive("t", self.t))
+        object.__setattr__(self, "activation", _activation(self.activation))
+        if not isinstance(self.spectrum, DataSpectrum):
+            raise ValueError(f"spectrum must be a DataSpectrum, got {self.spectrum!r}")
+
+    @property
+    def delta(self) -> float:
+        """Δ_t = 1 − e^{−2t}."""
+        return -math.expm1(-2.0 * self.t)
+
+    @functools.cached_property
+    def coefficients(self) -> Coefficients:
+        """Gaussian-equivalence constants at (activation, t, κ)."""
+        return coefficients(self.activation, self.t, self.spectrum)
+
+    def sizes(self, d: int) -> tuple[int, int]:
+        """(p, n) at dimension d: p = round(ψ_p d), n = round(ψ_n d), each at least 1."""
+        return max(1, round(self.psi_p * d)), max(1, round(self.psi_n * d))
+
+    def params(self) -> dict:
+        """Parameters as plain JSON-ready values."""
+        return {
+            "psi_p": self.psi_p,
+            "psi_n": self.psi_n,
+            "t": self.t,
+            "activation": self.activation.name,
+            "sigma": self.spectrum.label(),
+        }
