@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import rfdiff
-from rfdiff._theory.curves import asymptotic_curves
+from rfdiff._theory import asymptotic_curves
 
 OUT = Path(__file__).resolve().parent / "results" / "curves.txt"
 

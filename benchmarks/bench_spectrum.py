@@ -29,8 +29,8 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from rfdiff._model.problem import Problem
-from rfdiff._theory.resolvent import resolvent_params, solve_on_grid, spectral_scale
-from rfdiff._spectrum.structure import spectral_structure
+from rfdiff._spectrum import spectral_structure
+from rfdiff._theory import resolvent_params, solve_on_grid, spectral_scale
 
 EPS_FINAL = 1e-9
 

@@ -7,8 +7,7 @@
 import numpy as np
 
 import rfdiff
-from rfdiff.plot.curves import new_figure
-from rfdiff.plot.timescales import plot_scaling_curves, plot_scaling_times
+from rfdiff.plot import new_figure, plot_scaling_curves, plot_scaling_times
 from _common import parse, save
 
 args = parse(__doc__)

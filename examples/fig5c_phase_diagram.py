@@ -7,8 +7,7 @@
 import numpy as np
 
 import rfdiff
-from rfdiff.plot.curves import new_figure
-from rfdiff.plot.phase import plot_phase_size
+from rfdiff.plot import new_figure, plot_phase_size
 from _common import parse, save
 
 args = parse(__doc__)

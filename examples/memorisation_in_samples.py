@@ -23,15 +23,12 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._generation.study import (DEFAULT_TAU, describe_study, memorisation_study,
-                                study_from_dict)
-from rfdiff.plot.curves import new_figure
-from rfdiff.plot.generation import plot_memorisation, plot_quality
-from rfdiff._generation.score_field import diffusion_times
+from rfdiff.plot import new_figure, plot_memorisation, plot_quality
+from rfdiff.tools import GENERATION_TAU, describe_study, diffusion_times, study_from_dict
 
 # The documented default (docs/generation.md): d = 32, p = 1024, n = 8, 16, 64, 128, 256
 # (both sides of n = d, above which the memorisation bulk of the spectrum exists).
-DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 2.0, 4.0, 8.0), tau=DEFAULT_TAU,
+DEFAULT = dict(d=32, psi_p=32.0, psi_n=(0.25, 0.5, 2.0, 4.0, 8.0), tau=GENERATION_TAU,
                times=dict(t_min=1e-3, t_max=5.0, count=24), n_samples=1000, steps=200)
 # Small: d = 8, p = 64, n = 4 and 8; a handful of times and samples.
 SMALL = dict(d=8, psi_p=8.0, psi_n=(0.5, 1.0), tau=np.array([10.0, 1e3, 1e5, np.inf]),
@@ -40,7 +37,7 @@ SMALL = dict(d=8, psi_p=8.0, psi_n=(0.5, 1.0), tau=np.array([10.0, 1e3, 1e5, np.
 
 def run(cfg, seed, sample_seed, out):
     start = time.perf_counter()
-    study = memorisation_study(
+    study = rfdiff.memorisation_study(
         rfdiff.Problem(cfg["psi_p"], 1.0, 1.0, "tanh"), cfg["d"], cfg["psi_n"], cfg["tau"],
         times=diffusion_times(**cfg["times"]), seed=seed, sample_seed=sample_seed,
         n_samples=cfg["n_samples"], steps=cfg["steps"])
@@ -63,7 +60,7 @@ def write_outputs(study, wall, out):
     plot_quality(axes[0, 2], study.curves, "second_moment", references=("data",))
     c = study.curves[0]
     axes[0, 0].set_title(f"d={c.d}, p={c.p}, seed {c.seed}, sampler seed {c.settings['seed']}")
-    axes[0, 1].set_title(f"{c.settings['method']} sampler, {c.settings['steps']} steps, "
+    axes[0, 1].set_title(f"{c.settings['sampler']} sampler, {c.settings['steps']} steps, "
                          f"{c.settings['n_samples']} samples")
     fig.savefig(os.path.join(out, "memorisation_in_samples.png"), dpi=110)
     return text

@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff._phase.confirm import boundary_points, simulated_size_boundary, simulated_time_boundaries
-from rfdiff.plot.curves import new_figure
-from rfdiff.plot.phase import label_legend_handles, overlay_confirmation, plot_phase_size, plot_phase_time
+from rfdiff.tools import boundary_points, simulated_size_boundary, simulated_time_boundaries
+from rfdiff.plot import (label_legend_handles, new_figure, overlay_confirmation, plot_phase_size,
+                         plot_phase_time)
 from _common import parse, save
 
 args = parse(__doc__)
@@ -57,7 +57,7 @@ for d, seed in sizes:
                           "tau_gen_rel_dev": rel(sim["tau_gen"][i], bt["boundary_tau_gen"][i]),
                           "tau_mem_rel_dev": rel(sim["tau_mem"][i], bt["boundary_tau_mem"][i])})
     print(f"[{time.perf_counter() - t0:6.0f} s] time boundaries d={d} seed={seed}", flush=True)
-time_points = rfdiff.confirm_points(pm_time, boundary_points(pm_time, FACTOR), d=d_labels)
+time_points = rfdiff.tools.confirm_points(pm_time, boundary_points(pm_time, FACTOR), d=d_labels)
 print(f"[{time.perf_counter() - t0:6.0f} s] time-map labels", flush=True)
 
 # ---- (ψ_n, ψ_p) map at τ = 10³ ----
@@ -79,7 +79,7 @@ for d in sorted({d for d, _ in sizes}):
                           "theory_in_bracket_widened_by_resolution":
                               bool(lo / (1 + 1 / (d * lo)) <= star[i] <= hi * (1 + 1 / (d * hi)))})
     print(f"[{time.perf_counter() - t0:6.0f} s] size boundary d={d}", flush=True)
-size_points = rfdiff.confirm_points(pm_size, boundary_points(pm_size, FACTOR), d=d_labels)
+size_points = rfdiff.tools.confirm_points(pm_size, boundary_points(pm_size, FACTOR), d=d_labels)
 print(f"[{time.perf_counter() - t0:6.0f} s] size-map labels", flush=True)
 
 

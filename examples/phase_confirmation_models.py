@@ -13,17 +13,17 @@ import time
 import numpy as np
 
 import rfdiff
-from rfdiff.plot.curves import new_figure
+from rfdiff.plot import new_figure
 from _common import parse, save
 
 args = parse(__doc__)
 d, psi_n, psi_p = (16, [4.0], [16.0]) if args.small else (100, [1.0, 4.0], [2.0, 16.0])
 t0 = time.perf_counter()
 rows = []
-for act, spec in (("relu", rfdiff.two_atom()), ("erf", rfdiff.isotropic())):
+for act, spec in (("relu", rfdiff.tools.two_atom()), ("erf", rfdiff.tools.isotropic())):
     pr = rfdiff.Problem(16, 4, 0.1, act, spec)
     th = rfdiff.time_boundaries(pr, psi_n)
-    sim = rfdiff.simulated_time_boundaries(pr, psi_n, d=d, seed=0)
+    sim = rfdiff.tools.simulated_time_boundaries(pr, psi_n, d=d, seed=0)
     for i, pn in enumerate(psi_n):
         for key in ("tau_gen", "tau_mem"):
             rows.append({"model": f"{act}, sigma={spec}", "boundary": key, "psi_n": pn,
@@ -31,7 +31,7 @@ for act, spec in (("relu", rfdiff.two_atom()), ("erf", rfdiff.isotropic())):
                          "simulation": float(sim[key][i])})
     b = rfdiff.size_boundary(pr, psi_p, 1e3)
     star = np.asarray(b["psi_n_star"])
-    s = rfdiff.simulated_size_boundary(pr, psi_p, 1e3, np.stack([star / 1.5, star * 1.5], 1),
+    s = rfdiff.tools.simulated_size_boundary(pr, psi_p, 1e3, np.stack([star / 1.5, star * 1.5], 1),
                                        d=d, seed=0)
     for i, pp in enumerate(psi_p):
         rows.append({"model": f"{act}, sigma={spec}", "boundary": "psi_n_star", "psi_n": None,

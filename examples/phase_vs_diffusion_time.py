@@ -12,8 +12,8 @@ ratio is the meaningful one.)
 import numpy as np
 
 import rfdiff
-from rfdiff.plot.curves import new_figure
-from rfdiff.plot.phase import label_legend_handles, plot_phase_diffusion_time, plot_timescale_ratio
+from rfdiff.plot import (label_legend_handles, new_figure, plot_phase_diffusion_time,
+                         plot_timescale_ratio)
 from _common import parse, save
 
 args = parse(__doc__)

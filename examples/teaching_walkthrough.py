@@ -10,8 +10,7 @@
 import numpy as np
 
 import rfdiff
-from rfdiff.plot.curves import new_figure, plot_curves
-from rfdiff.plot.phase import label_legend_handles, plot_phase_time
+from rfdiff.plot import label_legend_handles, new_figure, plot_curves, plot_phase_time
 from _common import parse, save
 
 args = parse(__doc__)

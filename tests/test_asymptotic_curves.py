@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from derivations import two_point as two_point_derivation  # noqa: E402
 
-SPECTRA = {"isotropic": rfdiff.isotropic(), "two_atom": rfdiff.two_atom()}
+SPECTRA = {"isotropic": rfdiff.tools.isotropic(), "two_atom": rfdiff.tools.two_atom()}
 TAU = np.concatenate([np.logspace(-1, 5, 25), [np.inf]])
 
 
@@ -269,7 +269,7 @@ def test_theory_vs_exact_finite_size_isotropic(paper_flows):
 
 
 def test_theory_vs_exact_finite_size_two_atom():
-    problem = rfdiff.Problem(16, 4, 0.1, "tanh", rfdiff.two_atom())
+    problem = rfdiff.Problem(16, 4, 0.1, "tanh", rfdiff.tools.two_atom())
     res = asymptotic_curves(problem, TAU)
     assert res.ok
     devs = [_deviation(problem, d, (0,), res.curves) for d in (25, 50, 100)]

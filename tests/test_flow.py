@@ -7,7 +7,7 @@ from conftest import loglog_slope
 
 @pytest.fixture(scope="module")
 def small():
-    problem = rfdiff.Problem(8, 2, 0.1, "tanh", rfdiff.two_atom())
+    problem = rfdiff.Problem(8, 2, 0.1, "tanh", rfdiff.tools.two_atom())
     inst = rfdiff.finite_size_instance(problem, 16, seed=4)
     return inst, rfdiff.gradient_flow(inst)
 
@@ -16,8 +16,8 @@ def test_flow_matches_direct_losses_of_its_weights(small):
     inst, flow = small
     tau = np.array([0.0, 0.3, 5.0, 300.0, np.inf])
     c = rfdiff.learning_curves(flow, tau)
-    M = rfdiff.weights_at(flow, tau)
-    train, test, score = rfdiff.losses_of(inst, M)
+    M = rfdiff.tools.weights_at(flow, tau)
+    train, test, score = rfdiff.tools.losses_of(inst, M)
     np.testing.assert_allclose(c.train_loss, train, rtol=0, atol=1e-12)
     np.testing.assert_allclose(c.test_loss, test, rtol=0, atol=1e-12)
     np.testing.assert_allclose(c.score_error, score, rtol=0, atol=1e-11)
@@ -29,7 +29,7 @@ def test_weights_solve_the_ode(small):
     inst, flow = small
     pr = inst.problem
     tau, h = 3.0, 1e-4
-    M = rfdiff.weights_at(flow, [tau - h, tau, tau + h])
+    M = rfdiff.tools.weights_at(flow, [tau - h, tau, tau + h])
     deriv = (M[2] - M[0]) / (2 * h)
     rhs = -(2 * pr.delta / pr.psi_p) * (M[1] @ inst.U + inst.V.T / np.sqrt(pr.delta))
     assert np.max(np.abs(deriv - rhs)) < 1e-7 * np.max(np.abs(rhs))
@@ -50,9 +50,9 @@ def test_nonzero_initial_condition(small):
     flow = rfdiff.gradient_flow(inst, M0=M0)
     tau = np.array([0.0, 1.0, 50.0])
     c = rfdiff.learning_curves(flow, tau)
-    M = rfdiff.weights_at(flow, tau, M0=M0)
+    M = rfdiff.tools.weights_at(flow, tau, M0=M0)
     np.testing.assert_allclose(M[0], M0, atol=1e-13)
-    train, test, score = rfdiff.losses_of(inst, M)
+    train, test, score = rfdiff.tools.losses_of(inst, M)
     np.testing.assert_allclose(c.train_loss, train, atol=1e-11)
     np.testing.assert_allclose(c.test_loss, test, atol=1e-11)
     np.testing.assert_allclose(c.score_error, score, atol=1e-10)

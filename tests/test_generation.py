@@ -11,7 +11,8 @@ import pytest
 import rfdiff
 from rfdiff._generation.study import (degradation_time, describe_study, generation_curve,
                                 memorisation_study, onset_time, study_from_dict)
-from rfdiff._generation.score_field import diffusion_times, feature_score, field_weights, score_field
+from rfdiff._generation.score_field import (diffusion_times, feature_score, field_weights,
+                                           score_field)
 from rfdiff.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,14 +21,14 @@ TIMES = diffusion_times(1e-3, 3.0, 6)
 
 @pytest.fixture(scope="module")
 def small_field():
-    return score_field(rfdiff.Problem(8, 1, 1.0, "tanh", rfdiff.two_atom()), 8, TIMES,
+    return score_field(rfdiff.Problem(8, 1, 1.0, "tanh", rfdiff.tools.two_atom()), 8, TIMES,
                        seed=3)
 
 
 def test_one_draw_serves_every_diffusion_time(small_field):
     f = small_field
     with jax.enable_x64(True):  # draw() is a jit-able core: float64 is the caller's choice
-        W, X, lam = rfdiff.draw(rfdiff.Problem(8, 1, 0.5, "tanh", rfdiff.two_atom()), 8,
+        W, X, lam = rfdiff.tools.draw(rfdiff.Problem(8, 1, 0.5, "tanh", rfdiff.tools.two_atom()), 8,
                                 seed=3)
     np.testing.assert_array_equal(f.W, W)
     np.testing.assert_array_equal(f.X, X)
@@ -36,20 +37,20 @@ def test_one_draw_serves_every_diffusion_time(small_field):
 
 
 def test_field_weights_are_the_flow_weights_of_each_time(small_field):
-    # the field stores the flow of each t_k; its weights must be rfdiff.weights_at of an
+    # the field stores the flow of each t_k; its weights must be rfdiff.tools.weights_at of an
     # independently built flow at that time (same arithmetic up to round-off)
     tau = [0.0, 3.0, 1e3, np.inf]
     M = field_weights(small_field, tau)
     assert M.shape == (4, 6, 8, small_field.p)
     for k in (0, 3, 5):
-        pr = rfdiff.Problem(8, 1, float(TIMES[k]), "tanh", rfdiff.two_atom())
-        ref = rfdiff.weights_at(rfdiff.gradient_flow(rfdiff.finite_size_instance(pr, 8,
+        pr = rfdiff.Problem(8, 1, float(TIMES[k]), "tanh", rfdiff.tools.two_atom())
+        ref = rfdiff.tools.weights_at(rfdiff.gradient_flow(rfdiff.finite_size_instance(pr, 8,
                                                                                  seed=3)), tau)
         np.testing.assert_allclose(M[:, k], ref, rtol=0, atol=1e-10 * np.abs(ref).max())
 
 
 def test_stored_losses_are_the_learning_curves(small_field):
-    pr = rfdiff.Problem(8, 1, float(TIMES[2]), "tanh", rfdiff.two_atom())
+    pr = rfdiff.Problem(8, 1, float(TIMES[2]), "tanh", rfdiff.tools.two_atom())
     c = rfdiff.learning_curves(rfdiff.gradient_flow(rfdiff.finite_size_instance(pr, 8, seed=3)),
                                small_field.loss_tau)
     np.testing.assert_allclose(small_field.score_error[2], c.score_error, rtol=1e-10)
@@ -83,7 +84,7 @@ def test_linear_features_learn_the_gaussian_score_of_the_training_set():
     # C_t = e^{−2t} Σ̂ + Δ_t I, Σ̂ = XXᵀ/n, at every grid time: the exact DSM minimiser among
     # linear scores. Relative agreement to 1e-7 (U has p − d round-off null modes).
     times = diffusion_times(1e-3, 3.0, 4)
-    f = score_field(rfdiff.Problem(2, 4, 1.0, "linear", rfdiff.two_atom()), 6, times, seed=1)
+    f = score_field(rfdiff.Problem(2, 4, 1.0, "linear", rfdiff.tools.two_atom()), 6, times, seed=1)
     s = feature_score(f, np.inf)
     x = np.random.default_rng(2).standard_normal((4, 6))
     sig_hat = f.X @ f.X.T / f.n

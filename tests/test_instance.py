@@ -42,7 +42,7 @@ def test_exact_and_gaussian_equivalent_spectra_approach_each_other():
     assert dists[-1] < dists[0] and slope < -0.3, (dists, slope)
 
 
-@pytest.mark.parametrize("spectrum", [rfdiff.isotropic(), rfdiff.two_atom()])
+@pytest.mark.parametrize("spectrum", [rfdiff.tools.isotropic(), rfdiff.tools.two_atom()])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
 def test_score_identity_on_exact_path(spectrum, act):
     # L_test = Δ E_score + 1 − Δ E‖s*‖²/d holds for any weights: check along the flow.
@@ -68,7 +68,7 @@ def test_mehler_truncation_bound_is_honoured():
 
 
 def test_matrices_symmetric_and_psd():
-    problem = rfdiff.Problem(8, 2, 0.1, "relu", rfdiff.two_atom())
+    problem = rfdiff.Problem(8, 2, 0.1, "relu", rfdiff.tools.two_atom())
     inst = rfdiff.finite_size_instance(problem, 16, seed=0)
     assert inst.U.shape == (128, 128) and inst.V.shape == (128, 16)
     assert np.allclose(inst.U, inst.U.T, atol=1e-14)
@@ -78,7 +78,7 @@ def test_matrices_symmetric_and_psd():
 
 
 def test_same_seed_same_draw_and_data_spectrum():
-    problem = rfdiff.Problem(2, 3, 0.1, "tanh", rfdiff.two_atom())
+    problem = rfdiff.Problem(2, 3, 0.1, "tanh", rfdiff.tools.two_atom())
     a = rfdiff.finite_size_instance(problem, 10, seed=5, method="gaussian_equivalent")
     b = rfdiff.finite_size_instance(problem, 10, seed=5, method="exact")
     assert np.array_equal(a.W, b.W) and np.array_equal(a.X, b.X)

@@ -11,15 +11,16 @@ from rfdiff._phase.confirm import confirm_points
 
 def test_batched_curves_match_single_problem_evaluation():
     tau = np.append(np.logspace(-1, 5, 7), np.inf)  # contains τ = 10 and 1000
-    tr, te, sc, cv = batched_curves(rfdiff.Problem(1, 1, 0.1), [16, 64], [4, 32], tau)
+    c = batched_curves(rfdiff.Problem(1, 1, 0.1), [16, 64], [4, 32], tau)
+    te, sc, cv = c.test_loss, c.score_error, c.converged
     assert cv.all()
     for i, (pp, pn) in enumerate([(16, 4), (64, 32)]):
         ref = asymptotic_curves(rfdiff.Problem(pp, pn, 0.1), tau).curves
         np.testing.assert_allclose(te[i], ref.test_loss, rtol=0, atol=1e-12)
         np.testing.assert_allclose(sc[i], ref.score_error, rtol=0, atol=1e-12)
     # per-point times give the same values as the shared grid
-    tr2, te2, _, _ = batched_curves(rfdiff.Problem(1, 1, 0.1), [16, 64], [4, 32],
-                                    np.array([[10.0], [1e3]]))
+    te2 = batched_curves(rfdiff.Problem(1, 1, 0.1), [16, 64], [4, 32],
+                         np.array([[10.0], [1e3]])).test_loss
     assert te2[0, 0] == pytest.approx(te[0, 2], abs=1e-12)
     assert te2[1, 0] == pytest.approx(te[1, 4], abs=1e-12)
     with pytest.raises(ValueError, match="psi_n must be finite and > 0"):
@@ -53,10 +54,9 @@ def test_time_boundaries_are_roots_to_stated_accuracy(time_map):
     # L_gen − level changes sign within relative 1e-6 of the root
     th = time_map.thresholds
     pn = time_map.psi_n
-    tr, te, _, _ = batched_curves(time_map.problem, np.full(pn.size, 64.0), pn,
-                                  np.stack([tau_mem * (1 - 2e-6), tau_mem * (1 + 2e-6),
-                                            np.full(pn.size, np.inf)], 1))
-    g = te - tr
+    g = batched_curves(time_map.problem, np.full(pn.size, 64.0), pn,
+                       np.stack([tau_mem * (1 - 2e-6), tau_mem * (1 + 2e-6),
+                                 np.full(pn.size, np.inf)], 1)).gen_loss
     level = np.maximum(th.mem_fraction * g[:, 2], th.mem_threshold)
     assert np.all(g[:, 0] < level) and np.all(g[:, 1] >= level)
     # leading order τ_mem ≈ ψn/(Δ v²): same order of magnitude
@@ -135,7 +135,7 @@ def test_simulated_time_boundaries_are_roots_of_the_finite_size_curves():
     from rfdiff._finite.instance import finite_size_instance
 
     problem = rfdiff.Problem(16, 2, 0.1)
-    sim = rfdiff.simulated_time_boundaries(problem, [2.0], d=30, seed=3)
+    sim = rfdiff.tools.simulated_time_boundaries(problem, [2.0], d=30, seed=3)
     th = PhaseThresholds()
     flow = gradient_flow(finite_size_instance(problem, 30, seed=3))
     tm, tg = sim["tau_mem"][0], sim["tau_gen"][0]
@@ -154,28 +154,28 @@ def test_simulated_time_boundaries_are_roots_of_the_finite_size_curves():
 
 def test_simulated_size_boundary_brackets_and_errors():
     problem = rfdiff.Problem(1, 1, 0.1)
-    sim = rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (1.0, 5.0), d=20, seed=0,
+    sim = rfdiff.tools.simulated_size_boundary(problem, [16.0], 1e3, (1.0, 5.0), d=20, seed=0,
                                          rel_resolution=0.1)
     lo, hi = sim["psi_n_lo"][0], sim["psi_n_hi"][0]
     assert lo < hi and (hi / lo - 1 <= 0.1 or round((hi - lo) * 20) == 1)
     assert lo < sim["psi_n_star"][0] < hi and sim["probes"][0] >= 3
     # a bracket that does not straddle the boundary gives nan, not a wrong answer
-    nob = rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (10.0, 20.0), d=20)
+    nob = rfdiff.tools.simulated_size_boundary(problem, [16.0], 1e3, (10.0, 20.0), d=20)
     assert np.isnan(nob["psi_n_star"][0])
     with pytest.raises(ValueError, match="psi_n_bracket"):
-        rfdiff.simulated_size_boundary(problem, [16.0], 1e3, (2.0, 1.0), d=20)
+        rfdiff.tools.simulated_size_boundary(problem, [16.0], 1e3, (2.0, 1.0), d=20)
 
 
 def test_boundary_points_straddle_the_boundaries(time_map):
-    pts = rfdiff.boundary_points(time_map, factor=2.0)
+    pts = rfdiff.tools.boundary_points(time_map, factor=2.0)
     b = time_map.boundaries
     for x, tau in pts:
         j = int(np.argmin(abs(time_map.psi_n - x)))
         ratios = [tau / b["boundary_tau_gen"][j], tau / b["boundary_tau_mem"][j]]
         assert any(abs(np.log(r) / np.log(2.0)) == pytest.approx(1.0) for r in ratios)
-    assert len(rfdiff.boundary_points(time_map, 2.0, max_points=5)) == 5
+    assert len(rfdiff.tools.boundary_points(time_map, 2.0, max_points=5)) == 5
     with pytest.raises(ValueError, match="factor must be > 1"):
-        rfdiff.boundary_points(time_map, 0.5)
+        rfdiff.tools.boundary_points(time_map, 0.5)
 
 
 def test_progress_reports_every_stage(capsys):

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from rfdiff._model.problem import Problem
-from rfdiff._theory.resolvent import (RESIDUAL_TOL, ResolventParams, _residual, as_params,
+from rfdiff._theory.onepoint import residual as _residual
+from rfdiff._theory.resolvent import (RESIDUAL_TOL, ResolventParams, as_params,
                                resolvent_core, resolvent_params, solve_on_grid,
                                solve_resolvent, spectral_density, spectral_scale)
 from rfdiff._model.data_spectrum import DataSpectrum, two_atom

@@ -1,0 +1,23 @@
+"""Finite size: exact, Monte-Carlo and Gaussian-equivalent instances, the exact gradient flow,
+discrete training."""
+
+from .instance import Instance, finite_size_instance, draw
+from .flow import (Flow, Curves, gradient_flow, learning_curves, weights_at, losses_of,
+                   phi1)
+from .training import gradient_descent, noisy_training, log_steps
+
+__all__ = [
+    "Instance",
+    "finite_size_instance",
+    "draw",
+    "Flow",
+    "Curves",
+    "gradient_flow",
+    "learning_curves",
+    "weights_at",
+    "losses_of",
+    "phi1",
+    "gradient_descent",
+    "noisy_training",
+    "log_steps",
+]

@@ -23,38 +23,15 @@ once, evaluate any τ), after which a grid of T times costs O(T p²).
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .instance import Instance
-from .._common.x64 import float64
+from .._common import Curves, float64
 
-__all__ = ["Flow", "Curves", "gradient_flow", "learning_curves", "weights_at", "losses_of"]
-
-
-class Curves(NamedTuple):
-    """Learning curves on a grid of training times (each array has the grid's shape).
-
-    Attributes:
-        tau: training times τ = kη/d² (``inf`` allowed).
-        train_loss: L_train(τ).
-        test_loss: L_test(τ).
-        gen_loss: L_gen = L_test − L_train.
-        score_error: E_score = (1/d) E_{x∼P_t}‖s_A(x) − s*(x)‖².
-    """
-
-    tau: jax.Array
-    train_loss: jax.Array
-    test_loss: jax.Array
-    gen_loss: jax.Array
-    score_error: jax.Array
-
-    def as_dict(self) -> dict:
-        """The curves as lists, keyed as in the CLI's JSON output."""
-        return {k: np.asarray(v).tolist() for k, v in self._asdict().items()}
+__all__ = ["Flow", "Curves", "gradient_flow", "learning_curves", "weights_at", "losses_of", "phi1"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,8 +108,18 @@ def gradient_flow(instance: Instance, M0=None, rcond: float | None = None) -> Fl
     return Flow(instance, lam, Q, rate, null, _forms(instance, Q, M0))
 
 
-def _phi1(x):
-    # (1 − e^{−x})/x with the removable singularity at 0
+def phi1(x):
+    """φ₁(x) = (1 − e^{−x})/x, equal to 1 at x = 0 (jit-able; the flow's one home of it).
+
+    Args:
+        x: array.
+
+    Returns:
+        φ₁(x), with the removable singularity at 0 handled by its Taylor expansion.
+
+    Raises:
+        Nothing.
+    """
     small = jnp.abs(x) < 1e-8
     xs = jnp.where(small, 1.0, x)
     return jnp.where(small, 1.0 - 0.5 * x, -jnp.expm1(-xs) / xs)
@@ -144,7 +131,7 @@ def _g_e(flow: Flow, tau):
     tau = tau[:, None]
     inf = jnp.isinf(tau)
     tau_f = jnp.where(inf, 0.0, tau)
-    g_fin = c * tau_f * _phi1(c * lam[None, :] * tau_f)
+    g_fin = c * tau_f * phi1(c * lam[None, :] * tau_f)
     e_fin = jnp.exp(-c * lam[None, :] * tau_f)
     safe = jnp.where(flow.null, 1.0, lam)
     g_inf = jnp.where(flow.null, 0.0, 1.0 / safe)[None, :]

@@ -27,7 +27,7 @@ compiled sampler serves every score of the same shapes (e.g. the learned score a
 training time τ). Two reference scores live here:
 
 - :class:`GaussianScore`: the exact score of N(0, Σ) under the OU process,
-  s*(x, t) = −(e^{−2t}Σ + Δ_t I)^{−1} x (Σ diagonal, as in :func:`rfdiff.draw`);
+  s*(x, t) = −(e^{−2t}Σ + Δ_t I)^{−1} x (Σ diagonal, as in :func:`rfdiff.tools.draw`);
 - :class:`EmpiricalScore`: the exact score of the empirical training distribution, the
   Gaussian mixture (1/n) Σ_ν N(e^{−t}x_ν, Δ_t I); generating with it reproduces the
   training points (it memorises).
@@ -239,7 +239,7 @@ def sample(score, n_samples: int, *, seed: int = 0, method: str = "exponential",
 
     Args:
         score: a score model (:class:`GaussianScore`, :class:`EmpiricalScore`,
-            :class:`rfdiff.FeatureScore`).
+            :class:`rfdiff.tools.FeatureScore`).
         n_samples: number of samples.
         seed: seed of the initial noise and of the SDE noise. Batch b uses the key
             ``fold_in(PRNGKey(seed), b)``, so samples depend on (seed, batch).

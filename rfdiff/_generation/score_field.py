@@ -1,7 +1,7 @@
 """The learned score at every diffusion time: one closed-form gradient flow per grid time.
 
 A score field trains one random-features score per diffusion time t_k of a grid, all on
-one draw (the same W and training set X: :func:`rfdiff.draw` depends on the seed, the
+one draw (the same W and training set X: :func:`rfdiff.tools.draw` depends on the seed, the
 sizes and the spectrum, not on t, and this is checked). At training time τ (the paper's
 time, THEORY.md §2, shared by every t_k) the rescaled weights are (see :mod:`rfdiff._flow`)
 
@@ -35,18 +35,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._model.activations import Activation
-from .._finite.flow import _phi1, gradient_flow, learning_curves
+from .._finite import gradient_flow, learning_curves, phi1
 from .._finite.instance import METHODS as INSTANCE_METHODS, finite_size_instance
 from .._model.problem import Problem
 from .._common.validation import positive, positive_int
 from .._common.x64 import float64
+from .._timescales import LOSS_TAU
 
 __all__ = ["ScoreField", "FeatureScore", "diffusion_times", "score_field", "field_weights",
            "feature_score"]
 
 #: training-time grid on which the per-t loss curves are stored (paper time τ); τ = ∞ is
 #: included because at small t the slowest modes are still relaxing at τ = 1e8
-DEFAULT_LOSS_TAU = np.append(np.logspace(-2, 8, 201), np.inf)
+DEFAULT_LOSS_TAU = LOSS_TAU  # (rfdiff._timescales.grids.LOSS_TAU, kept under this name)
 
 
 def _delta(t):
@@ -204,7 +205,7 @@ def _g(eigvals, rate, null, tau):
         safe = jnp.where(null, 1.0, eigvals)
         return jnp.where(null, 0.0, 1.0 / safe)
     c = rate[:, None]
-    return c * tau * _phi1(c * eigvals * tau)
+    return c * tau * phi1(c * eigvals * tau)
 
 
 @jax.jit
@@ -228,7 +229,7 @@ def field_weights(field: ScoreField, tau) -> np.ndarray:
         tau: scalar or 1-D array of training times ≥ 0 (``inf`` allowed).
 
     Returns:
-        (T, K, d, p) array; equal to :func:`rfdiff.weights_at` of each t_k's flow.
+        (T, K, d, p) array; equal to :func:`rfdiff.tools.weights_at` of each t_k's flow.
 
     Raises:
         ValueError: for negative or NaN times.

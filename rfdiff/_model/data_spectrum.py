@@ -72,6 +72,49 @@ class DataSpectrum:
         counts[order[:short]] += 1
         return np.repeat(np.asarray(self.atoms), counts)
 
+    @classmethod
+    def isotropic(cls, scale: float = 1.0) -> DataSpectrum:
+        """Σ = scale · I (see :func:`rfdiff.tools.isotropic`).
+
+        Args:
+            scale: the single eigenvalue of Σ (finite, > 0).
+
+        Returns:
+            :class:`DataSpectrum` with one atom.
+
+        Raises:
+            ValueError: if ``scale`` is not finite and > 0.
+        """
+        return isotropic(scale)
+
+    @classmethod
+    def two_atom(cls) -> DataSpectrum:
+        """The reference paper's ½δ(λ − 0.5) + ½δ(λ − 1.5) (see :func:`rfdiff.tools.two_atom`).
+
+        Returns:
+            :class:`DataSpectrum`.
+
+        Raises:
+            Nothing.
+        """
+        return two_atom()
+
+    @classmethod
+    def parse(cls, text: str) -> DataSpectrum:
+        """Parse the ``--sigma`` syntax ``ATOM:WEIGHT[,...]`` (see
+        :func:`rfdiff.tools.parse_spectrum`).
+
+        Args:
+            text: the text.
+
+        Returns:
+            :class:`DataSpectrum`.
+
+        Raises:
+            ValueError: for malformed text or invalid atoms/weights.
+        """
+        return parse_spectrum(text)
+
     def label(self) -> str:
         """Compact text form ``ATOM:WEIGHT,...`` (the CLI's ``--sigma`` syntax)."""
         return ",".join(f"{a:g}:{w:g}" for a, w in zip(self.atoms, self.weights))

@@ -15,14 +15,14 @@ import math
 
 import numpy as np
 
-from .._theory.batched import batched_curves
-from .._finite.flow import gradient_flow, learning_curves
-from .._finite.instance import finite_size_instance
-from .maps import (LABELS, PhaseMap, PhaseThresholds, _check_thresholds, _grid_tau_gen,
-                     _mem_level, _reference, _reference_grid, _solve_time_boundaries,
-                     phase_labels)
-from .._model.problem import Problem
-from .._common.validation import positive, positive_int
+from .._common import positive, positive_int
+from .._finite import finite_size_instance, gradient_flow, learning_curves
+from .._model import Problem
+from .._timescales import PhaseThresholds, bisect_log_integer
+from .boundaries import _solve_time_boundaries
+from .evaluate import (_check_thresholds, _grid_tau_gen, _reference, _reference_grid,
+                       _theory_batch)
+from .maps import LABELS, PhaseMap, phase_labels
 
 __all__ = ["confirm_points", "simulated_phase", "simulated_time_boundaries",
            "simulated_size_boundary", "boundary_points"]
@@ -43,7 +43,7 @@ def simulated_phase(problem: Problem, tau, d: int = 100, seed: int = 0, threshol
         tau: training times.
         d: dimension.
         seed: seed of the draw.
-        thresholds: :class:`rfdiff.PhaseThresholds` (default).
+        thresholds: :class:`rfdiff.tools.PhaseThresholds` (default).
 
     Returns:
         dict with ``label`` (ints), ``gen_loss``, ``score_error`` at ``tau``, ``tau_gen`` and
@@ -59,7 +59,7 @@ def simulated_phase(problem: Problem, tau, d: int = 100, seed: int = 0, threshol
     flow = _flow(problem, d, seed)
     ref = learning_curves(flow, np.append(grid, np.inf))
     at = learning_curves(flow, tau)
-    tgen = float(_grid_tau_gen(grid, ref.score_error[None, :-1], th.gen_factor)[0])
+    tgen = float(_grid_tau_gen(grid, np.asarray(ref.score_error)[None, :-1], th)[0])
     ginf = float(ref.gen_loss[-1])
     return {"label": phase_labels(tau, at.gen_loss, ginf, tgen, th),
             "gen_loss": at.gen_loss, "score_error": at.score_error, "tau_gen": tgen,
@@ -79,7 +79,7 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
         psi_n: ψ_n values.
         d: dimension.
         seed: seed of the draws.
-        thresholds: :class:`rfdiff.PhaseThresholds` (default).
+        thresholds: :class:`rfdiff.tools.PhaseThresholds` (default).
 
     Returns:
         dict with ``psi_n`` (n/d as simulated), ``tau_gen``, ``tau_gen_min``, ``tau_mem``
@@ -115,7 +115,7 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
 def _memorising_at(problem, psi_p, n, d, tau, seed, th):
     pr = dataclasses.replace(problem, psi_p=psi_p, psi_n=n / d)
     c = learning_curves(_flow(pr, d, seed), np.array([tau, np.inf]))
-    return bool(c.gen_loss[0] >= _mem_level(c.gen_loss[1], th))
+    return bool(c.gen_loss[0] >= th.memorisation_level(c.gen_loss[1]))
 
 
 def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, d: int = 100,
@@ -134,7 +134,7 @@ def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, 
             run must memorise at lo and not at hi (else the result is ``nan``).
         d: dimension.
         seed: seed of the draws.
-        thresholds: :class:`rfdiff.PhaseThresholds` (default).
+        thresholds: :class:`rfdiff.tools.PhaseThresholds` (default).
         rel_resolution: relative width at which the bisection stops.
 
     Returns:
@@ -161,14 +161,9 @@ def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, 
                 and not _memorising_at(problem, pp, hi, d, tau, seed, th)):
             lo_v = hi_v = star = float("nan")
         else:
-            while hi - lo > 1 and hi / lo - 1 > rel:
-                mid = round(math.sqrt(lo * hi))
-                mid = min(max(mid, lo + 1), hi - 1)
-                probes += 1
-                if _memorising_at(problem, pp, mid, d, tau, seed, th):
-                    lo = mid
-                else:
-                    hi = mid
+            lo, hi, more = bisect_log_integer(
+                lambda m, pp=pp: _memorising_at(problem, pp, m, d, tau, seed, th), lo, hi, rel)
+            probes += more
             lo_v, hi_v = lo / d, hi / d
             star = math.sqrt(lo_v * hi_v)
         for k, v in (("psi_n_lo", lo_v), ("psi_n_hi", hi_v), ("psi_n_star", star),
@@ -241,9 +236,9 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
     pn = np.array([p[1] for p in pts])
     tau = np.array([p[2] for p in pts])
     # theory for all points in one batch
-    tr, te, sc, _ = batched_curves(base, pp, pn, np.stack([tau, np.full_like(tau, np.inf)], 1))
-    tgen, ginf, _ = _reference(base, pp, pn, pmap.thresholds)
-    th_labels = phase_labels(tau, te[:, 0] - tr[:, 0], ginf, tgen, pmap.thresholds)
+    b = _theory_batch(base, pp, pn, np.stack([tau, np.full_like(tau, np.inf)], 1))
+    tgen, ginf, _ = _reference(base, pp, pn, _check_thresholds(pmap.thresholds))
+    th_labels = phase_labels(tau, b.gen[:, 0], ginf, tgen, pmap.thresholds)
     # one finite-size run per distinct (ψp, ψn), all its times at once
     sims = {}
     for key in dict.fromkeys(zip(pp, pn)):
@@ -256,9 +251,9 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
             rows[i] = {"psi_n": float(pn[i]), "psi_p": float(pp[i]), "tau": float(tau[i]),
                        "theory": LABELS[int(th_labels[i])],
                        "simulation": LABELS[int(sim["label"][k])],
-                       "theory_gen_loss": float(te[i, 0] - tr[i, 0]),
+                       "theory_gen_loss": float(b.gen[i, 0]),
                        "simulation_gen_loss": float(sim["gen_loss"][k]),
-                       "theory_score_error": float(sc[i, 0]),
+                       "theory_score_error": float(b.score[i, 0]),
                        "simulation_score_error": float(sim["score_error"][k]),
                        "agree": int(th_labels[i]) == int(sim["label"][k])}
     return rows

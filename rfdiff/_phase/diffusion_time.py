@@ -14,15 +14,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .maps import PhaseThresholds, _check_thresholds, phase_map_time
-from .._model.problem import Problem
-from .._timescales.scaling import fit_power_law
-from .._timescales.timescales import spectral_timescales
-from .._common.validation import positive
+from .._common import Status, positive
+from .._model import Problem
+from .._timescales import (DIFFUSION_TIME_TAU, PhaseThresholds, fit_power_law,
+                           spectral_timescales)
+from .evaluate import _check_thresholds
+from .maps import phase_map_time
 
 __all__ = ["DiffusionTimeDependence", "diffusion_time_dependence"]
 
-DEFAULT_TAU = np.logspace(0, 7, 57)
+#: the default label-map grid (kept under its former name)
+DEFAULT_TAU = DIFFUSION_TIME_TAU
 
 
 class DiffusionTimeDependence(NamedTuple):
@@ -35,8 +37,9 @@ class DiffusionTimeDependence(NamedTuple):
         delta: (K,) Δ_t.
         v2: (K,) v_t².
         s2: (K,) s_t².
-        tau_gen: (K,) τ_gen from the curves (phase boundary).
-        tau_mem: (K,) τ_mem from the curves (``inf``: never memorising).
+        tau_gen: (K,) τ_gen from the curves (phase boundary, ``tau_gen_reached``).
+        tau_mem: (K,) τ_mem from the curves (``tau_mem_level``; ``inf``: never
+            memorising).
         tau_gen_spectral: (K,) ψ_p/(Δ_t λ) at the left edge of ρ₂.
         tau_mem_spectral: (K,) ψ_p/(Δ_t λ) at the left edge of ρ₁ (``nan`` when absent).
         tau_mem_onset: (K,) ψ_p/(Δ_t λ) at the right edge of ρ₁ (``nan`` when absent).
@@ -48,8 +51,9 @@ class DiffusionTimeDependence(NamedTuple):
         spectral_ratio_exponent: the same for ``spectral_ratio``.
         fit_range: the (t_min, t_max) of the fits.
         tau: (T,) training times of the label map.
-        label: (T, K) phase labels (indices into :data:`rfdiff.LABELS`).
+        label: (T, K) phase labels (indices into :data:`rfdiff.tools.LABELS`).
         thresholds: the :class:`PhaseThresholds`.
+        status: the worst :class:`rfdiff.Status` of the maps and spectral timescales.
     """
 
     t: np.ndarray
@@ -72,13 +76,26 @@ class DiffusionTimeDependence(NamedTuple):
     tau: np.ndarray
     label: np.ndarray
     thresholds: PhaseThresholds
+    status: Status = Status.SUCCESSFUL
+
+    @property
+    def tau_gen_reached(self) -> np.ndarray:
+        """The field ``tau_gen``."""
+        return self.tau_gen
+
+    @property
+    def tau_mem_level(self) -> np.ndarray:
+        """The field ``tau_mem``."""
+        return self.tau_mem
 
     def as_dict(self) -> dict:
         """JSON-ready dict."""
         out = {}
         for k, v in self._asdict().items():
             if k == "thresholds":
-                out["definitions"] = v.describe()
+                out["definitions"] = v.describe("phase")
+            elif k == "status":
+                out[k] = v.name.lower()
             elif isinstance(v, np.ndarray):
                 out[k] = [x if np.isfinite(x) else str(x) for x in v.tolist()] if v.ndim == 1 \
                     else v.tolist()
@@ -96,7 +113,8 @@ def _exponent(t, y, fit_range):
 
 
 def diffusion_time_dependence(problem: Problem, t, tau=None, thresholds=PhaseThresholds(),
-                              fit_range=(0.0, 0.1)) -> DiffusionTimeDependence:
+                              fit_range=(0.0, 0.1), *,
+                              throw: bool = False) -> DiffusionTimeDependence:
     """Generalisation/memorisation times and phases over diffusion times t.
 
     Args:
@@ -105,24 +123,29 @@ def diffusion_time_dependence(problem: Problem, t, tau=None, thresholds=PhaseThr
         tau: training times of the label map (default 10⁰…10⁷, 57 points).
         thresholds: :class:`PhaseThresholds`.
         fit_range: (t_min, t_max) over which the ratio exponents are fitted.
+        throw: raise :class:`rfdiff.NotConvergedError` when a map or the spectral structure
+            at some t did not converge (default: warn, values returned as computed).
 
     Returns:
         :class:`DiffusionTimeDependence`.
 
     Raises:
         ValueError: for t ≤ 0 or non-finite, a bad τ grid or thresholds.
+        NotConvergedError: with ``throw=True``, see above.
     """
     th = _check_thresholds(thresholds)
     t = np.atleast_1d(np.asarray(t, float))
     for v in t:
         positive("t", v)
     tau = DEFAULT_TAU if tau is None else np.atleast_1d(np.asarray(tau, float))
-    rows, labels = [], []
+    rows, labels, status = [], [], Status.SUCCESSFUL
     for tk in t:
         pr = dataclasses.replace(problem, t=float(tk))
-        pm = phase_map_time(pr, np.array([problem.psi_n]), tau, th)
+        pm = phase_map_time(pr, np.array([problem.psi_n]), tau, th, throw=throw)
         b = pm.boundaries
-        _, sg, sm, _ = spectral_timescales(pr)
+        spec = spectral_timescales(pr, throw=throw)
+        _, sg, sm, _ = spec
+        status = max(status, pm.status, spec.status)
         c = pr.coefficients
         rows.append((pr.delta, float(c.v2), float(c.s2), b["boundary_tau_gen"][0],
                      b["boundary_tau_mem"][0], sg["spectral"], sm["spectral"], sm["onset"],
@@ -135,4 +158,4 @@ def diffusion_time_dependence(problem: Problem, t, tau=None, thresholds=PhaseThr
     return DiffusionTimeDependence(
         t, float(problem.psi_p), float(problem.psi_n), delta, v2, s2, tg, tm, sg, sm, so, lead,
         ratio, sratio, _exponent(t, ratio, fr), _exponent(t, sratio, fr), fr, tau,
-        np.stack(labels, 1), th)
+        np.stack(labels, 1), th, Status(status))

@@ -32,7 +32,7 @@ def _versions():
     import numpy
     import scipy
 
-    from .. import __version__
+    from .._common.version import VERSION as __version__
 
     return {"rfdiff": __version__, "jax": jax.__version__, "numpy": numpy.__version__,
             "scipy": scipy.__version__, "python": platform.python_version()}

@@ -1,32 +1,10 @@
-"""Leading-order (ψ_p ≫ ψ_n ≫ 1) description of the spectrum of U, and eigenvalue counts.
+"""Leading-order (ψ_p ≫ ψ_n ≫ 1) description of the spectrum of U: edges and densities.
 
 These closed forms are approximations of the exact asymptotic spectrum computed by
-:mod:`rfdiff._resolvent` / :mod:`rfdiff._structure`; they are kept separate so that one
-can measure how far they are from the exact solution at given parameters.
-
-Eigenvalue counts, from ranks of the Gaussian-equivalent U. U − s_t² I = (1/n) G Gᵀ +
-b_t² W̃W̃ᵀ lives on span(W̃, Ω), of dimension min(p, n + d); G (p×n) has rank min(p, n)
-when v_t > 0. Filling the p dimensions from the strongest directions down:
-
-- generalisation ρ₂: the data directions that carry the signal, min(d, n, p);
-- memorisation ρ₁: the remaining data directions (noise only), min(p, n) − ρ₂;
-- feature-only: directions of W̃ orthogonal to the data (only when n < d),
-  min(d − n, p − ρ₂ − ρ₁) when n < d, else 0;
-- d-component: directions of span(W̃, Ω) orthogonal to span(G) (eigenvalues from the
-  compressed b_t² W̃W̃ᵀ, just above s_t²), min(min(n, d), what is left);
-- atom at s_t²: the rest, p − n − d when p > n + d.
-
-For ψ_p > ψ_n + 1 and ψ_n > 1 this gives atom p − n − d, d-component d, ρ₁ n − d, ρ₂ d.
-For the linear activation (v_t = 0) there is no Ω term: ρ₂ = min(n, d, p), feature-only
-min(p, d) − ρ₂, no ρ₁ and no d-component, atom p − min(p, d).
-
-The atom count is exact for the Gaussian-equivalent U (p − n − d eigenvalues equal to
-s_t²). The others are checked against the masses of the asymptotic parts (equal to
-1e-8 on random parameters, tests/test_structure.py) and against finite-size matrices where
-the parts are separated (tests/test_spectrum_finite_size.py, including ψ_n < 1 and
-ψ_p < ψ_n). Parts can merge (their counts add) or split: with well-separated data
-eigenvalues the d-component and ρ₂ break into one piece per atom of ρ_Σ, of mass
-proportional to its weight, and such a piece can join ρ₁ (see rfdiff._structure).
+:mod:`rfdiff._theory` and :func:`rfdiff.spectral_structure`; they are kept separate so that
+one can measure how far they are from the exact solution at given parameters. The
+eigenvalue counts and masses of the parts (:func:`predicted_counts`,
+:func:`predicted_masses`) live in :mod:`.counts` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -35,10 +13,11 @@ import math
 
 import numpy as np
 
-from .._model.problem import Problem
-from .._theory.resolvent import ResolventParams, as_params, solve_on_grid
-from .._common.validation import positive_int
 from .._common.x64 import float64
+from .._model.problem import Problem
+from .._theory import SpectralParams, as_params, solve_on_grid
+from .counts import ROLES, predicted_counts, predicted_masses
+from .pipeline import spectral_structure
 
 __all__ = [
     "ROLES",
@@ -51,31 +30,6 @@ __all__ = [
     "population_params",
 ]
 
-#: Spectral roles, in the order in which they normally appear along λ.
-ROLES = ("s2_atom", "d_component", "memorisation", "feature_only", "generalisation")
-
-
-def _fill(p: float, n: float, d: float, noisy: bool) -> dict[str, float]:
-    """Dimensions of each part (counts, or counts per d when given ψ_p, ψ_n, 1)."""
-    if not noisy:
-        gen = min(n, d, p)
-        feat = min(p, d) - gen
-        return {"s2_atom": p - min(p, d), "d_component": 0.0, "memorisation": 0.0,
-                "feature_only": feat, "generalisation": gen}
-    gen = min(d, n, p)
-    mem = min(p, n) - gen
-    left = p - gen - mem
-    feat = min(max(d - n, 0.0), left)
-    left -= feat
-    low = min(min(n, d), left)
-    return {"s2_atom": left - low, "d_component": low, "memorisation": mem,
-            "feature_only": feat, "generalisation": gen}
-
-
-def _noisy(v2, s2, a2, b2) -> bool:
-    # v_t² of the linear activation is 0 up to quadrature round-off
-    return v2 > 1e-12 * (v2 + s2 + a2 + b2)
-
 
 def _check_problem(problem) -> None:
     if not isinstance(problem, Problem):
@@ -87,59 +41,6 @@ def _finite_lam(lam) -> np.ndarray:
     if not np.all(np.isfinite(lam)):
         raise ValueError(f"lam must be finite, got {lam!r}")
     return lam
-
-
-def _psis(problem):
-    P = as_params(problem)
-    return float(P.psi_p), float(P.psi_n), _noisy(float(P.v2), float(P.s2), float(P.a2),
-                                                  float(P.b2))
-
-
-@float64
-def predicted_masses(problem) -> dict[str, float]:
-    """Asymptotic mass (fraction of the p eigenvalues) of each spectral part.
-
-    Args:
-        problem: a :class:`Problem` or :class:`ResolventParams` (ψ_n = ∞, the population
-            limit, is allowed).
-
-    Returns:
-        ``{role: mass}`` (floats) for the roles in :data:`ROLES`; masses sum to 1. For
-        ψ_p > ψ_n + 1 > 2: atom 1 − (1 + ψ_n)/ψ_p, d-component 1/ψ_p,
-        memorisation (ψ_n − 1)/ψ_p, generalisation 1/ψ_p.
-
-    Raises:
-        ValueError: if ``problem`` is neither a :class:`Problem` nor valid
-            :class:`ResolventParams` (non-finite or non-positive ψ, negative constants,
-            bad atoms or weights), naming the argument and the value.
-    """
-    psi_p, psi_n, noisy = _psis(problem)
-    if math.isinf(psi_n):  # population limit: a² W̃Σ_tW̃ᵀ + (s² + v²) I
-        return {"s2_atom": max(0.0, 1 - 1 / psi_p), "d_component": 0.0, "memorisation": 0.0,
-                "feature_only": 0.0, "generalisation": min(1.0, 1 / psi_p)}
-    return {k: v / psi_p for k, v in _fill(psi_p, psi_n, 1.0, noisy).items()}
-
-
-@float64
-def predicted_counts(problem: Problem, d: int) -> dict[str, int]:
-    """Number of eigenvalues of each spectral part at dimension d.
-
-    Args:
-        problem: a :class:`Problem`; p and n are ``problem.sizes(d)``.
-        d: input dimension.
-
-    Returns:
-        ``{role: count}`` for the roles in :data:`ROLES`; counts sum to p.
-
-    Raises:
-        ValueError: if ``problem`` is not a :class:`Problem` or d is not a positive integer.
-    """
-    if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
-    d = positive_int("d", d)
-    p, n = problem.sizes(d)
-    _, _, noisy = _psis(problem)
-    return {k: int(round(v)) for k, v in _fill(p, n, d, noisy).items()}
 
 
 @float64
@@ -209,17 +110,17 @@ def _population_scale(problem: Problem) -> float:
 
 
 @float64
-def population_params(problem: Problem) -> ResolventParams:
+def population_params(problem: Problem) -> SpectralParams:
     """Parameters of the population matrix Ũ ≃ a_t² W̃Σ_tW̃ᵀ + (s_t² + v_t²) I.
 
     This is the ψ_n → ∞ limit of the same equations (D = 1); pass the result to
-    :func:`rfdiff.solve_on_grid` or :func:`rfdiff.spectral_structure`.
+    :func:`rfdiff.core.solve_on_grid` or :func:`rfdiff.spectral_structure`.
 
     Args:
         problem: a :class:`Problem` or :class:`ResolventParams` (its ψ_n is replaced).
 
     Returns:
-        :class:`ResolventParams` (float64 arrays) with ψ_n = ∞ and the other fields
+        :class:`SpectralParams` (float64 arrays) with ψ_n = ∞ and the other fields
         unchanged.
 
     Raises:
@@ -254,8 +155,6 @@ def generalisation_edges(problem: Problem) -> tuple[float, float]:
         scale = _population_scale(problem)
         root = math.sqrt(problem.psi_p)
         return base + scale * (root - 1) ** 2, base + scale * (root + 1) ** 2
-    from .structure import spectral_structure
-
     bulks = [p for p in spectral_structure(population_params(problem)).parts
              if p.kind == "bulk"]
     if not bulks:
@@ -282,7 +181,7 @@ def generalisation_density(problem: Problem, lam) -> np.ndarray:
     Raises:
         ValueError: if ``problem`` is not a :class:`Problem` or ``lam`` is not finite,
             naming the argument and the value, or (non-isotropic data, as
-            :func:`rfdiff.solve_on_grid`) if ``lam`` is empty.
+            :func:`rfdiff.core.solve_on_grid`) if ``lam`` is empty.
     """
     _check_problem(problem)
     lam = _finite_lam(lam)

@@ -9,16 +9,15 @@ accelerator. A ``progress`` callback receives (points done, points total).
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .curves import DEFAULT_NODES, _core_mirrored, _loss_constants, talbot_contour
+from .._common import Curves, float64
 from .._model.problem import Problem
-from .two_point import spectral_params
-from .._common.x64 import float64
+from .curves import DEFAULT_NODES, _core_mirrored, _loss_constants, talbot_contour
+from .params import spectral_params
 
 __all__ = ["batched_curves"]
 
@@ -69,7 +68,9 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
         progress: optional callable ``progress(done, total)``.
 
     Returns:
-        ``(train, test, score, converged)``, arrays of shape (B, T).
+        :class:`rfdiff.Curves` whose arrays have shape (B, T): ``tau`` (the grid of each
+        point), the four losses, ``converged`` and ``residual`` per point and time, and
+        ``nodes``. No warning is issued; callers check ``converged`` (or ``status``).
 
     Raises:
         ValueError: for non-positive ψ's, mismatched lengths or a bad τ grid.
@@ -119,9 +120,11 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
             if per_point:
                 tau_arg = tau_arg.reshape((nd, chunk) + tau_arg.shape[1:])
         res = fn(P, C, tau_arg, jnp.asarray(zhat), jnp.asarray(omega))
-        res = [np.asarray(r).reshape((step,) + np.shape(r)[-1:]) for r in res[:4]]
+        res = [np.asarray(r).reshape((step,) + np.shape(r)[-1:]) for r in res[:5]]
         outs.append(res)
         if progress is not None:
             progress(min(lo + step, B), B)
-    train, test, score, conv = (np.concatenate([o[i] for o in outs])[:B] for i in range(4))
-    return train, test, score, conv.astype(bool)
+    train, test, score, conv, resid = (np.concatenate([o[i] for o in outs])[:B]
+                                       for i in range(5))
+    grid = np.broadcast_to(tau[:B] if per_point else tau, train.shape).copy()
+    return Curves(grid, train, test, test - train, score, conv.astype(bool), resid, int(nodes))

@@ -15,7 +15,7 @@ discretised on a Talbot contour (Weideman–Trefethen parameters): with θ_k the
 of (−π, π), ẑ(θ) = N(−0.6122 + 0.5017 θ cot(0.6407 θ) + 0.2645 iθ), the nodes are
 z_k = −ẑ(θ_k)/(cτ) and the weights ω_k = e^{ẑ_k} ẑ'(θ_k)/(iN ẑ_k) do not depend on τ or c.
 Each trace is then a single sum of s(z_k) (one point) or a double sum of F(z_j, z_k) (two
-points) from :mod:`rfdiff._two_point`; no real-axis density is needed. The relative error
+points) from :mod:`.two_point`; no real-axis density is needed. The relative error
 of the scalar rule is ~2e-12 at N = 24 for every λ ≥ 0 and τ > 0 (the tests check the
 assembled curves against the eigendecomposition of a finite matrix to 1e-9). Nodes and
 weights come in conjugate pairs, so only the N/2 points above the axis are solved and the
@@ -30,18 +30,17 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._finite.flow import Curves
-from .._model.problem import Problem
-from .two_point import (SYMMETRY_TOL, SpectralParams, one_point_core, pair_table,
-                         population_trace, spectral_bound, spectral_params)
+from .._common import Curves, check_converged
 from .._common.x64 import float64
+from .._model.problem import Problem
+from .params import SpectralParams, spectral_bound, spectral_params
+from .two_point import SYMMETRY_TOL, one_point_core, pair_table, population_trace
 
 __all__ = ["AsymptoticCurves", "ContourPoints", "asymptotic_curves", "talbot_contour",
            "contour_points", "combine_traces", "DEFAULT_NODES"]
@@ -74,28 +73,9 @@ class ContourPoints(NamedTuple):
     weight: np.ndarray
 
 
-class AsymptoticCurves(NamedTuple):
-    """Asymptotic learning curves with their convergence status.
-
-    Attributes:
-        curves: :class:`rfdiff.Curves` (tau, train_loss, test_loss, gen_loss,
-            score_error), the fields of the finite-size twin :func:`rfdiff.learning_curves`.
-        converged: (T,) bool, every one-point solve at the nodes of that time converged
-            and every two-point value passed its symmetry check.
-        residual: (T,) largest relative residual at that time (one-point equations and
-            two-point symmetry defect).
-        nodes: number of Talbot nodes N.
-    """
-
-    curves: Curves
-    converged: np.ndarray
-    residual: np.ndarray
-    nodes: int
-
-    @property
-    def ok(self) -> bool:
-        """True when every time converged."""
-        return bool(np.all(self.converged))
+#: The record of :func:`asymptotic_curves`: the one learning-curves record
+#: :class:`rfdiff.Curves` (with ``converged``, ``residual`` and ``nodes`` filled).
+AsymptoticCurves = Curves
 
 
 # ----------------------------------------------------------------------------- contour
@@ -284,7 +264,8 @@ _core_jit = jax.jit(_core_mirrored)
 # ----------------------------------------------------------------------------- public API
 
 @float64
-def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES) -> AsymptoticCurves:
+def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
+                      throw: bool = False) -> Curves:
     """Learning curves at training times τ in the limit d, p, n → ∞ (ψ_p, ψ_n fixed).
 
     The asymptotic twin of ``learning_curves(gradient_flow(finite_size_instance(...)), tau)``
@@ -299,15 +280,20 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES) -> A
             s_t² > 0).
         nodes: even number of Talbot nodes in [8, 40] (default 24: relative quadrature
             error ~2e-12; 16 gives ~1e-7).
+        throw: raise instead of warning when a time did not converge.
 
     Returns:
-        :class:`AsymptoticCurves`: ``.curves`` (a :class:`rfdiff.Curves`), ``.converged``
-        and ``.residual`` per time, ``.nodes``. Values at times that did not converge are
-        returned as computed (not replaced by NaN) and a RuntimeWarning names them.
+        :class:`rfdiff.Curves` with ``converged`` (per time: every one-point solve at the
+        nodes of that time converged and every two-point value passed its symmetry check),
+        ``residual`` (per time: the largest relative residual of the one-point equations
+        and of the two-point symmetry) and ``nodes`` filled; ``.curves`` is the record
+        itself. Values at times that did not converge are returned as computed (not
+        replaced by NaN) and a RuntimeWarning names them.
 
     Raises:
         ValueError: for a bad problem, negative/NaN/empty ``tau``, ``tau = inf`` with
             s_t² = 0, or a bad ``nodes``, naming the argument and the value.
+        NotConvergedError: with ``throw=True``, when a time did not converge.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
@@ -327,11 +313,9 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES) -> A
         jnp.asarray(pts.weight))
     train, test, score, converged, residual = (np.asarray(v)[:T] for v in
                                                (train, test, score, converged, residual))
-    if not np.all(converged):
-        warnings.warn(f"asymptotic_curves: no convergence at tau = {tau[~converged]!r}",
-                      RuntimeWarning, stacklevel=3)
-    curves = Curves(tau, train, test, test - train, score)
-    return AsymptoticCurves(curves, converged, residual, nodes)
+    converged = converged.astype(bool)
+    check_converged(converged, what="asymptotic_curves", where=tau, throw=throw, stacklevel=4)
+    return Curves(tau, train, test, test - train, score, converged, residual, nodes)
 
 
 def _bucket(n):

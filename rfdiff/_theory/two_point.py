@@ -37,27 +37,30 @@ the two-point residual. The diagonal F_Y(z, z) also follows from the one-point e
 deformed by U → U + ζ_I I + ζ_K K + ζ_S S: F_Y(z, z) = −ψ_p ∂s/∂ζ_Y
 (:func:`diagonal_two_point`, an independent route used by the tests).
 
-One-point solver: Newton on x = (q, r) with the residuals q(β + E[Λℓ]) − 1 and
-r − qE[λℓ], continued along z + iε with ε from 30·(spectral bound) down to 0 on a fixed
-geometric schedule (Euler tangent predictor, Newton corrector), so every point follows the
-branch connected to q ~ −1/z through the half-plane of its own Im z. Points with Im z < 0 are
-solved at z̄ and conjugated (q(z̄) is the conjugate of q(z)). A point converges when the
-relative residual is below :data:`RESIDUAL_TOL` and the signs are those of Stieltjes
-transforms of positive measures (Im q, Im r, Im s ≥ 0 for Im z > 0; real values for real z).
+One-point solutions come from :mod:`.onepoint` (its :func:`~.onepoint.fixed` strategy: a
+fixed geometric schedule in ε from 30·(spectral bound) down to 0, so every point follows the
+branch connected to q ~ −1/z through the half-plane of its own Im z, and the solve vectorises
+over any batch of points). Points with Im z < 0 are solved at z̄ and conjugated (q(z̄) is the
+conjugate of q(z)). A point converges when the relative residual is below
+:data:`RESIDUAL_TOL` and the signs are those of Stieltjes transforms of positive measures
+(:func:`~.onepoint.herglotz_ok`).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._model.problem import Problem
+from .._common import check_converged
 from .._common.x64 import float64
+from .._model.problem import Problem
+from .onepoint import (RESIDUAL_TOL, expect, fixed, herglotz_ok, relative_residual, residual,
+                       solve2, terms, values)
+from .params import SpectralParams, spectral_bound, spectral_params
 
 __all__ = [
     "SpectralParams",
@@ -77,41 +80,10 @@ __all__ = [
     "SYMMETRY_TOL",
 ]
 
-#: Largest relative residual of a converged one-point solution.
-RESIDUAL_TOL = 1e-10
 #: Largest relative defect |F(z, w) − F(w, z)| / |F| of a converged two-point value.
 SYMMETRY_TOL = 1e-8
 
-# Continuation schedule: ε_k = ε₀ γ^k (k = 0..STEPS−1), then ε = 0. With γ = 0.75 and 100
-# steps the last ε is 3e-13 ε₀, far below any Im z the curves use (|Im z| ≳ N/(cτ)·0.1).
-_START = 30.0
-_RATIO = 0.75
-_STEPS = 100
-_NEWTON_PER_STEP = 3
-_NEWTON_FINAL = 8
-
-
-class SpectralParams(NamedTuple):
-    """Numeric parameters of the Gaussian-equivalent U (a pytree of float64 arrays).
-
-    Attributes:
-        psi_p: ψ_p = p/d.
-        psi_n: ψ_n = n/d.
-        A: a_t² e^{−2t}, the coefficient of the data part of the feature covariance.
-        b2: b_t².
-        v2: v_t².
-        s2: s_t².
-        atoms, weights: ρ_Σ, arrays of shape (K,) (weight-0 padding allowed).
-    """
-
-    psi_p: jax.Array
-    psi_n: jax.Array
-    A: jax.Array
-    b2: jax.Array
-    v2: jax.Array
-    s2: jax.Array
-    atoms: jax.Array
-    weights: jax.Array
+_START = 30.0  # ε₀ = _START × (spectral bound + 1)
 
 
 class OnePoint(NamedTuple):
@@ -161,136 +133,21 @@ class TwoPoint(NamedTuple):
     converged: jax.Array
 
 
-# ----------------------------------------------------------------------------- parameters
-
-@float64
-def spectral_params(problem: Problem) -> SpectralParams:
-    """The numeric parameters of a :class:`Problem` (Gaussian-equivalence constants).
-
-    Args:
-        problem: the model.
-
-    Returns:
-        :class:`SpectralParams`.
-
-    Raises:
-        ValueError: if ``problem`` is not a :class:`Problem`.
-    """
-    if not isinstance(problem, Problem):
-        raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
-    c = problem.coefficients
-    f = functools.partial(jnp.asarray, dtype=jnp.float64)
-    return SpectralParams(
-        psi_p=f(problem.psi_p), psi_n=f(problem.psi_n),
-        A=f(float(c.a) ** 2 * math.exp(-2.0 * problem.t)), b2=f(float(c.b) ** 2),
-        v2=f(float(c.v2)), s2=f(float(c.s2)),
-        atoms=f(problem.spectrum.atoms), weights=f(problem.spectrum.weights))
-
-
-def spectral_bound(P: SpectralParams):
-    """An upper bound of the limiting spectrum of U (sum of asymptotic operator norms).
-
-    Args:
-        P: the parameters.
-
-    Returns:
-        s_t² + (‖signal‖ + ‖noise‖)² + b_t²(√ψ_p + 1)², a JAX scalar.
-    """
-    lam_max = jnp.max(jnp.where(P.weights > 0, P.atoms, 0.0))
-    sp = jnp.sqrt(P.psi_p)
-    signal = jnp.sqrt(P.A * lam_max) * (sp + 1.0) * (1.0 + 1.0 / jnp.sqrt(P.psi_n))
-    noise = jnp.sqrt(P.v2) * (jnp.sqrt(P.psi_p / P.psi_n) + 1.0)
-    return P.s2 + (signal + noise) ** 2 + P.b2 * (sp + 1.0) ** 2
-
-
-def _expect(P, f):
-    return jnp.sum(P.weights * f, axis=-1)
-
-
 # ----------------------------------------------------------------------------- one point
 
-def _terms(x, z, P, zeta):
-    """D, β, Λ (per atom), ℓ (per atom) at x = (q, r); ζ = (ζ_I, ζ_K, ζ_S) deforms U."""
-    q, r = x[0], x[1]
-    D = 1.0 + (P.psi_p / P.psi_n) * (P.A * r + P.v2 * q)
-    beta = P.s2 + zeta[0] - z + P.v2 / D
-    Lam = P.b2 + zeta[1] + (P.A / D + zeta[2]) * P.atoms
-    ell = 1.0 / (1.0 + P.psi_p * q * Lam)
-    return D, beta, Lam, ell
-
-
-def _residual(x, z, P, zeta):
-    q, r = x[0], x[1]
-    _, beta, Lam, ell = _terms(x, z, P, zeta)
-    return jnp.stack([q * beta + q * _expect(P, Lam * ell) - 1.0,
-                      r - q * _expect(P, P.atoms * ell)])
-
-
-def _relative_residual(x, z, P):
-    q, r = x[0], x[1]
-    _, beta, Lam, ell = _terms(x, z, P, _ZETA0)
-    t1, t2 = q * beta, q * _expect(P, Lam * ell)
-    t3 = q * _expect(P, P.atoms * ell)
-    rel = jnp.maximum(jnp.abs(t1 + t2 - 1.0) / (jnp.abs(t1) + jnp.abs(t2) + 1.0),
-                      jnp.abs(r - t3) / (jnp.abs(r) + jnp.abs(t3)))
-    return jnp.where(jnp.isfinite(rel), rel, jnp.inf)
-
-
-_ZETA0 = (0.0, 0.0, 0.0)
-_jac_x = jax.jacfwd(_residual, argnums=0, holomorphic=True)
-
-
-def _solve2(J, f):
-    # 2×2 solve by Cramer's rule: vmappable, and the systems here are well conditioned
-    det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
-    return jnp.stack([(J[1, 1] * f[0] - J[0, 1] * f[1]) / det,
-                      (J[0, 0] * f[1] - J[1, 0] * f[0]) / det])
-
-
-def _newton(x, z, P, iters):
-    def body(_, x):
-        return x - _solve2(_jac_x(x, z, P, _ZETA0), _residual(x, z, P, _ZETA0))
-    return jax.lax.fori_loop(0, iters, body, x)
-
-
-def _solve_upper(z, P, eps0):
-    """Continue from z + iε₀ to z (Im z ≥ 0) along the vertical line through z."""
-    kappa = _expect(P, P.atoms)
-    z0 = z + 1j * eps0
-    x = jnp.stack([-1.0 / z0, -kappa / z0])  # q ~ −1/z, r ~ −κ/z at large |z|
-    x = _newton(x, z0, P, _NEWTON_FINAL)
-
-    def step(k, x):
-        eps_old = eps0 * _RATIO ** (k - 1.0)
-        eps_new = jnp.where(k < _STEPS, eps0 * _RATIO ** k, 0.0)
-        z_old, z_new = z + 1j * eps_old, z + 1j * eps_new
-        # Euler predictor: dx/dz = −J⁻¹ ∂F/∂z, and only the first residual depends on z
-        dF = jnp.stack([-x[0], jnp.zeros_like(x[0])])
-        pred = x - _solve2(_jac_x(x, z_old, P, _ZETA0), dF) * (z_new - z_old)
-        pred = jnp.where(jnp.all(jnp.isfinite(pred)), pred, x)
-        return _newton(pred, z_new, P, _NEWTON_PER_STEP)
-
-    x = jax.lax.fori_loop(1, _STEPS + 1, step, x)
-    return _newton(x, z, P, _NEWTON_FINAL)
+def _terms(x, z, P):
+    """D, β, Λ, ℓ of :func:`~.onepoint.terms` at the absolute point z."""
+    return terms(x, z - P.s2, P)
 
 
 def _one(z, P, eps0):
     flip = jnp.imag(z) < 0
     zu = jnp.where(flip, jnp.conj(z), z)
-    x = _solve_upper(zu, P, eps0)
-    res = _relative_residual(x, zu, P)
-    q, r = x[0], x[1]
-    D, _, _, ell = _terms(x, zu, P, _ZETA0)
-    s = q * _expect(P, ell)
-    tol = 1e-12
-    upper = jnp.imag(zu) > 0
-    # Stieltjes transforms of positive measures: Im ≥ 0 above the axis; real on the axis
-    # (a complex solution at real z means z lies on the support, where R_z is undefined)
-    signs_up = ((jnp.imag(q) >= -tol * jnp.abs(q)) & (jnp.imag(r) >= -tol * jnp.abs(r))
-                & (jnp.imag(s) >= -tol * jnp.abs(s)))
-    signs_real = ((jnp.abs(jnp.imag(q)) <= 1e-8 * jnp.abs(q))
-                  & (jnp.abs(jnp.imag(s)) <= 1e-8 * jnp.abs(s)))
-    ok = (res <= RESIDUAL_TOL) & jnp.where(upper, signs_up, signs_real)
+    w = zu - P.s2
+    x = fixed(w, eps0, P)
+    res = relative_residual(x, w, P)
+    q, r, s, D = values(x, w, P)
+    ok = (res <= RESIDUAL_TOL) & herglotz_ok(q, r, s, w)
     conj = lambda v: jnp.where(flip, jnp.conj(v), v)  # noqa: E731
     return OnePoint(z, conj(q), conj(r), conj(s), conj(D), res, ok)
 
@@ -320,19 +177,19 @@ _one_point_jit = jax.jit(one_point_core)
 def _basis_table(P, xz, z, xw, w):
     """T(X, Y) = (1/p) Tr X Q_z Y Q_w for X, Y in the basis (I, K, S), shape (3, 3, ...)."""
     qz, qw = xz[0], xw[0]
-    _, bz, Lz, lz = _terms(xz, z, P, _ZETA0)
-    _, _, _, lw = _terms(xw, w, P, _ZETA0)
+    _, bz, Lz, lz = _terms(xz, z, P)
+    _, _, _, lw = _terms(xw, w, P)
     ll = lz * lw
     qq = qz * qw
-    den = bz + _expect(P, Lz * ll)
+    den = bz + expect(P, Lz * ll)
     ones = jnp.ones_like(P.atoms)
     phis = (ones, P.atoms)  # K, S
-    tau = [qw / den] + [(qw * _expect(P, psi * lw) - P.psi_p * qq * _expect(P, Lz * psi * ll))
+    tau = [qw / den] + [(qw * expect(P, psi * lw) - P.psi_p * qq * expect(P, Lz * psi * ll))
                         / den for psi in phis]
     rows = [tau]
     for phi in phis:
-        e = _expect(P, phi * ll)
-        rows.append([e * tau[0]] + [e * tau[j + 1] + P.psi_p * qq * _expect(P, phi * psi * ll)
+        e = expect(P, phi * ll)
+        rows.append([e * tau[0]] + [e * tau[j + 1] + P.psi_p * qq * expect(P, phi * psi * ll)
                                     for j, psi in enumerate(phis)])
     return rows
 
@@ -350,8 +207,8 @@ def _F_from_table(P, T, Dz, Dw):
 
 
 def _pair(P, z, xz, w, xw):
-    Dz = _terms(xz, z, P, _ZETA0)[0]
-    Dw = _terms(xw, w, P, _ZETA0)[0]
+    Dz = _terms(xz, z, P)[0]
+    Dw = _terms(xw, w, P)[0]
     return _F_from_table(P, _basis_table(P, xz, z, xw, w), Dz, Dw)
 
 
@@ -425,14 +282,15 @@ def _diagonal_core(P, z):
     def one(zz, q, r):
         x = jnp.stack([q, r])
         zeta = jnp.zeros(3, jnp.complex128)
-        res = lambda x, zeta: _residual(x, zz, P, zeta)  # noqa: E731
+        w = zz - P.s2
+        res = lambda x, zeta: residual(x, w, P, zeta)  # noqa: E731
 
         def s_of(x, zeta):
-            return x[0] * _expect(P, _terms(x, zz, P, zeta)[3])
+            return x[0] * expect(P, terms(x, w, P, zeta)[3])
 
         Jx = jax.jacfwd(res, argnums=0, holomorphic=True)(x, zeta)
         Jz = jax.jacfwd(res, argnums=1, holomorphic=True)(x, zeta)  # (2, 3)
-        dx = -jnp.stack([_solve2(Jx, Jz[:, k]) for k in range(3)], axis=1)
+        dx = -jnp.stack([solve2(Jx, Jz[:, k]) for k in range(3)], axis=1)
         ds = (jax.grad(lambda x: s_of(x, zeta), holomorphic=True)(x) @ dx
               + jax.grad(lambda zt: s_of(x, zt), holomorphic=True)(zeta))
         return -P.psi_p * ds  # (I, K, S)
@@ -447,6 +305,9 @@ _diagonal_jit = jax.jit(_diagonal_core)
 
 # ----------------------------------------------------------------------------- public API
 
+_REMEDY = "points on (or very close to) the real support have no resolvent"
+
+
 def _points(name, z):
     z = np.asarray(z)
     if not np.issubdtype(z.dtype, np.number) or not np.all(np.isfinite(z)):
@@ -455,39 +316,52 @@ def _points(name, z):
 
 
 @float64
-def one_point(problem: Problem, z) -> OnePoint:
+def one_point(problem: Problem, z, *, throw: bool = False) -> OnePoint:
     """Solve the one-point equations at complex points z off the limiting spectrum.
 
     Args:
         problem: the model.
         z: complex points (any shape). Real points must lie outside the support (e.g.
             z < s_t²); points with Im z ≠ 0 may be anywhere.
+        throw: raise instead of warning when a point did not converge.
 
     Returns:
-        :class:`OnePoint` (NumPy arrays); check ``converged``.
+        :class:`OnePoint` (NumPy arrays). Points that did not converge are returned as
+        computed, flagged in ``converged``, and a RuntimeWarning names them.
 
     Raises:
         ValueError: for a non-finite z or a bad problem.
+        NotConvergedError: with ``throw=True``, when a point did not converge.
     """
-    return _one_point_jit(spectral_params(problem), _points("z", z))
+    z = _points("z", z)
+    sol = _one_point_jit(spectral_params(problem), z)
+    check_converged(np.asarray(sol.converged), what="one_point", where=z, throw=throw,
+                    remedy=_REMEDY, stacklevel=4)
+    return sol
 
 
 @float64
-def two_point(problem: Problem, z, w) -> TwoPoint:
+def two_point(problem: Problem, z, w, *, throw: bool = False) -> TwoPoint:
     """Two-resolvent traces F_Y(z, w) = (1/d) Tr K R_z Y R_w in the limit d → ∞.
 
     Args:
         problem: the model.
         z, w: broadcastable complex points off the limiting spectrum (z = w allowed).
+        throw: raise instead of warning when a pair did not converge.
 
     Returns:
         :class:`TwoPoint` (NumPy arrays) with F_K, F_S, F_I, F_pop, the residual and the
-        convergence flag.
+        convergence flag. Pairs that did not converge are returned as computed and a
+        RuntimeWarning names them (by their z).
 
     Raises:
         ValueError: for non-finite points or a bad problem.
+        NotConvergedError: with ``throw=True``, when a pair did not converge.
     """
-    return _two_point_jit(spectral_params(problem), _points("z", z), _points("w", w))
+    tp = _two_point_jit(spectral_params(problem), _points("z", z), _points("w", w))
+    check_converged(np.asarray(tp.converged), what="two_point", where=np.asarray(tp.z),
+                    throw=throw, remedy=_REMEDY, stacklevel=4)
+    return tp
 
 
 @float64

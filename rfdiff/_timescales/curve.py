@@ -1,22 +1,28 @@
 """Timescales read off learning curves (theory or simulation alike).
 
-Definitions (stated in every result):
+Definitions (names of :mod:`rfdiff._timescales.definitions`; thresholds from one
+:class:`rfdiff.TimescaleDefinitions`, stated in every result):
 
-- ``tau_gen``: the training time of the minimum of E_score(τ), refined by a parabola in
-  log τ through the smallest grid value and its neighbours;
+- ``tau_gen`` (``tau_gen_argmin``): the training time of the minimum of E_score(τ), refined
+  by a parabola in log τ through the smallest grid value and its neighbours;
 - ``tau_gen_reached``: the first time E_score(τ) ≤ ``gen_factor`` × its minimum;
-- ``tau_mem``: the first time after ``tau_gen`` at which L_gen(τ) ≥ ``mem_fraction`` ×
-  L_gen(∞) (L_gen(∞) from a τ = ∞ entry of the curves, else the last grid value). This
-  relative definition follows the shift of the memorisation rise: in the limit at
-  ψ_p = 1024, t = 0.1 it grows as ψ_n^{1.00} over ψ_n = 4…32 (fraction ½), whereas an
-  absolute threshold also tracks the decreasing height of L_gen(∞) (exponent ≈ 1.7);
-- ``tau_mem_threshold``: the first time after ``tau_gen`` at which L_gen(τ) ≥
+- ``tau_mem`` (``tau_mem_fraction``): the first time after ``tau_gen`` at which L_gen(τ)
+  rises through ``mem_fraction`` × L_gen(∞) (L_gen(∞) from a τ = ∞ entry of the curves,
+  else the last grid value). This relative definition follows the shift of the
+  memorisation rise: in the limit at ψ_p = 1024, t = 0.1 it grows as ψ_n^{1.00} over
+  ψ_n = 4…32 (fraction ½), whereas an absolute threshold also tracks the decreasing
+  height of L_gen(∞) (exponent ≈ 1.7);
+- ``tau_mem_threshold``: the first time after ``tau_gen`` at which L_gen(τ) rises through
   ``gen_threshold``;
-- ``tau_mem_score``: the first time after ``tau_gen`` at which E_score(τ) ≥
-  ``mem_factor`` × its minimum.
+- ``tau_mem_score``: the first time after ``tau_gen`` at which E_score(τ) rises through
+  ``mem_factor`` × its minimum;
+- ``tau_mem_level``: the first time after ``tau_gen`` at which L_gen(τ) ≥
+  max(``mem_fraction`` × L_gen(∞), ``mem_threshold``): the grid reading of the phase
+  diagram's τ_mem (:func:`rfdiff.time_boundaries` solves the same crossing on the theory).
 
-Crossing times are interpolated linearly in log τ between grid points; a crossing that does
-not happen on the grid is reported as ``inf`` (never reached) and flagged.
+Crossing times are interpolated linearly in log τ between grid points
+(:func:`rfdiff._timescales.crossing.first_crossing`); a crossing that does not happen on
+the grid is reported as ``inf`` (never reached).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._common.validation import positive
+from .crossing import first_crossing
+from .definitions import TimescaleDefinitions
 
 __all__ = ["CurveTimescales", "curve_timescales"]
 
@@ -35,10 +42,13 @@ class CurveTimescales(NamedTuple):
 
     Attributes:
         tau_gen, tau_gen_reached, tau_mem, tau_mem_threshold, tau_mem_score: the times
-            (``inf`` if the crossing is not on the grid).
+            (``inf`` if the crossing is not on the grid); ``tau_gen`` is also
+            :attr:`tau_gen_argmin`, ``tau_mem`` is :attr:`tau_mem_fraction`.
         gen_loss_final: L_gen(∞) (or at the last grid time) used by ``tau_mem``.
         min_score_error: the minimum of E_score.
         definitions: text of the definitions with the thresholds used.
+        tau_mem_level: the phase diagram's τ_mem read off the grid (``inf`` if not
+            reached).
     """
 
     tau_gen: float
@@ -49,39 +59,44 @@ class CurveTimescales(NamedTuple):
     gen_loss_final: float
     min_score_error: float
     definitions: str
+    tau_mem_level: float = float("nan")
+
+    @property
+    def tau_gen_argmin(self) -> float:
+        """The argmin of E_score (the field ``tau_gen``)."""
+        return self.tau_gen
+
+    @property
+    def tau_mem_fraction(self) -> float:
+        """L_gen rising through mem_fraction × L_gen(∞) (the field ``tau_mem``)."""
+        return self.tau_mem
 
 
-def _crossing(tau, y, level, start):
-    """First τ ≥ tau[start] where y crosses ``level`` upwards (log-linear interpolation)."""
-    for i in range(max(start, 1), len(tau)):
-        if y[i] >= level > y[i - 1]:
-            lt0, lt1 = np.log(tau[i - 1]), np.log(tau[i])
-            w = (level - y[i - 1]) / (y[i] - y[i - 1])
-            return float(np.exp(lt0 + w * (lt1 - lt0)))
-    return float("inf")
+def _argmin_refined(tau, score, k):
+    """The argmin of E_score, refined by the vertex of a parabola in log τ."""
+    if 0 < k < len(tau) - 1:
+        x = np.log(tau[k - 1:k + 2])
+        a, b, _ = np.polyfit(x, score[k - 1:k + 2], 2)
+        if a > 0:
+            return float(np.exp(np.clip(-b / (2 * a), x[0], x[2])))
+    return float(tau[k])
 
 
-def _downward(tau, y, level):
-    for i in range(len(tau)):
-        if y[i] <= level:
-            if i == 0:
-                return float(tau[0])
-            lt0, lt1 = np.log(tau[i - 1]), np.log(tau[i])
-            w = (y[i - 1] - level) / (y[i - 1] - y[i])
-            return float(np.exp(lt0 + w * (lt1 - lt0)))
-    return float("inf")
-
-
-def curve_timescales(curves, gen_factor: float = 2.0, gen_threshold: float = 0.1,
-                     mem_factor: float = 2.0, mem_fraction: float = 0.5) -> CurveTimescales:
+def curve_timescales(curves, gen_factor: float | None = None,
+                     gen_threshold: float | None = None, mem_factor: float | None = None,
+                     mem_fraction: float | None = None, *,
+                     thresholds: TimescaleDefinitions | None = None) -> CurveTimescales:
     """τ_gen and τ_mem of learning curves, with their definitions.
 
     Args:
         curves: a :class:`rfdiff.Curves` (or dict) on an increasing grid of finite τ > 0.
         gen_factor: E_score ≤ gen_factor × min defines ``tau_gen_reached`` (> 1).
         gen_threshold: L_gen ≥ gen_threshold defines ``tau_mem_threshold`` (> 0).
-        mem_fraction: L_gen ≥ mem_fraction × L_gen(∞) defines ``tau_mem`` (in (0, 1)).
         mem_factor: E_score ≥ mem_factor × min after the minimum defines ``tau_mem_score``.
+        mem_fraction: L_gen ≥ mem_fraction × L_gen(∞) defines ``tau_mem`` (in (0, 1)).
+        thresholds: a :class:`rfdiff.TimescaleDefinitions` (default: its defaults, 2, 0.1,
+            2, 0.5 for the four above and mem_threshold 0.25); the four thresholds above,
+            when given, replace its values.
 
     Returns:
         :class:`CurveTimescales`.
@@ -89,15 +104,9 @@ def curve_timescales(curves, gen_factor: float = 2.0, gen_threshold: float = 0.1
     Raises:
         ValueError: for thresholds out of range or a grid that is not increasing and positive.
     """
-    gen_factor = positive("gen_factor", gen_factor)
-    mem_factor = positive("mem_factor", mem_factor)
-    gen_threshold = positive("gen_threshold", gen_threshold)
-    if gen_factor <= 1 or mem_factor <= 1:
-        raise ValueError(f"gen_factor and mem_factor must be > 1, got {gen_factor!r}, "
-                         f"{mem_factor!r}")
-    mem_fraction = positive("mem_fraction", mem_fraction)
-    if mem_fraction >= 1:
-        raise ValueError(f"mem_fraction must be < 1, got {mem_fraction!r}")
+    th = TimescaleDefinitions.of(thresholds, gen_factor=gen_factor,
+                                 gen_threshold=gen_threshold, mem_factor=mem_factor,
+                                 mem_fraction=mem_fraction)
     data = curves._asdict() if hasattr(curves, "_asdict") else curves
     tau = np.asarray(data["tau"], dtype=float)
     gen_all = np.asarray(data["gen_loss"], dtype=float)
@@ -109,25 +118,16 @@ def curve_timescales(curves, gen_factor: float = 2.0, gen_threshold: float = 0.1
     if tau.size < 3 or np.any(tau <= 0) or np.any(np.diff(tau) <= 0):
         raise ValueError("curves.tau must be an increasing grid of at least 3 times > 0")
     k = int(np.argmin(score))
-    tau_gen = float(tau[k])
-    if 0 < k < len(tau) - 1:
-        # parabola through three points in log τ: vertex = refined minimum
-        x = np.log(tau[k - 1:k + 2])
-        a, b, _ = np.polyfit(x, score[k - 1:k + 2], 2)
-        if a > 0:
-            tau_gen = float(np.exp(np.clip(-b / (2 * a), x[0], x[2])))
     smin = float(score[k])
     if gen_final is None:
         gen_final = float(gen[-1])
-    definitions = (
-        "tau_gen: argmin of E_score (log-parabolic refinement); "
-        f"tau_gen_reached: first tau with E_score <= {gen_factor:g} x min; "
-        f"tau_mem: first tau after tau_gen with L_gen >= {mem_fraction:g} x L_gen(inf); "
-        f"tau_mem_threshold: first tau after tau_gen with L_gen >= {gen_threshold:g}; "
-        f"tau_mem_score: first tau after tau_gen with E_score >= {mem_factor:g} x min; "
-        "crossings interpolated in log tau, inf if not reached on the grid")
-    return CurveTimescales(tau_gen, _downward(tau, score, gen_factor * smin),
-                           _crossing(tau, gen, mem_fraction * gen_final, k),
-                           _crossing(tau, gen, gen_threshold, k),
-                           _crossing(tau, score, mem_factor * smin, k), gen_final, smin,
-                           definitions)
+
+    def rise(y, level):  # strict: a curve already above the level must come back first
+        return float(first_crossing(tau, y, level, start=k, strict=True))
+
+    return CurveTimescales(
+        _argmin_refined(tau, score, k),
+        float(first_crossing(tau, score, th.generalisation_level(smin), direction="down")),
+        rise(gen, th.mem_fraction * gen_final), rise(gen, th.gen_threshold),
+        rise(score, th.mem_factor * smin), gen_final, smin, th.describe("curve"),
+        float(first_crossing(tau, gen, th.memorisation_level(gen_final), start=k)))

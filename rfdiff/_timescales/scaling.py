@@ -10,11 +10,10 @@ import dataclasses
 
 import numpy as np
 
-from .._theory.curves import asymptotic_curves
-from .._model.problem import Problem
-from .._model.data_spectrum import DataSpectrum, isotropic
-from .timescales import timescales
-from .._common.validation import positive
+from .._common import Status, positive
+from .._model import DataSpectrum, Problem, isotropic
+from .grids import TIMESCALES_TAU
+from .timescales import _theory_curves, timescales
 
 __all__ = ["ScalingReport", "scaling_report", "fit_power_law"]
 
@@ -58,6 +57,7 @@ class ScalingReport:
         exponents: ``{"tau_gen": {...}, "tau_mem": {...}}`` with ``(alpha, stderr)`` per key.
         tau: the τ grid of the curves; gen_loss, score_error: (K, T) curves.
         definitions: text of the definitions.
+        status: the worst :class:`rfdiff.Status` of the timescales.
     """
 
     psi_p: float
@@ -69,6 +69,7 @@ class ScalingReport:
     gen_loss: np.ndarray
     score_error: np.ndarray
     definitions: str
+    status: Status = Status.SUCCESSFUL
 
     def collapse(self, key: str = "curve"):
         """τ/τ_mem[key] for each ψ_n (shape (K, T)), to plot the collapsed curves."""
@@ -91,9 +92,13 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
         psi_p: fixed ψ_p (> 0).
         psi_n: ψ_n values (> 0, at least two).
         t, activation, spectrum: the rest of the model (default isotropic data).
-        tau: τ grid of the curves (default 181 log-spaced points in [1e-2, 1e7] and ∞).
+        tau: τ grid of the curves (default
+            :data:`rfdiff._timescales.grids.TIMESCALES_TAU`, 181 log-spaced points in
+            [1e-2, 1e7], and ∞).
         **thresholds: ``gen_factor``, ``gen_threshold``, ``mem_factor``, ``mem_fraction``
-            of :func:`rfdiff.curve_timescales`.
+            of :func:`rfdiff.curve_timescales`, ``thresholds`` (a
+            :class:`rfdiff.TimescaleDefinitions`) and ``throw``, passed to
+            :func:`rfdiff.timescales`.
 
     Returns:
         :class:`ScalingReport`.
@@ -106,11 +111,11 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
     if psi_n.size < 2:
         raise ValueError(f"psi_n needs at least two values, got {psi_n.tolist()!r}")
     spectrum = spectrum or isotropic()
-    grid = np.append(np.logspace(-2, 7, 181), np.inf) if tau is None else np.asarray(tau, float)
+    grid = np.append(TIMESCALES_TAU, np.inf) if tau is None else np.asarray(tau, float)
     gen = {k: [] for k in ("curve", "reached", "spectral")}
     mem = {k: [] for k in ("curve", "threshold", "score", "spectral", "onset")}
     gl, se = [], []
-    definitions = ""
+    definitions, status = "", Status.SUCCESSFUL
     for pn in psi_n:
         problem = Problem(psi_p, float(pn), t, activation, spectrum)
         ts = timescales(problem, grid, **thresholds)
@@ -122,13 +127,13 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
         mem["score"].append(ts.curve.tau_mem_score)
         mem["spectral"].append(ts.tau_mem["spectral"])
         mem["onset"].append(ts.tau_mem["onset"])
-        c = asymptotic_curves(problem, grid).curves
+        c, _ = _theory_curves(problem, grid)
         gl.append(c.gen_loss)
         se.append(c.score_error)
-        definitions = ts.definitions
+        definitions, status = ts.definitions, max(status, ts.status)
     gen = {k: np.asarray(v) for k, v in gen.items()}
     mem = {k: np.asarray(v) for k, v in mem.items()}
     exponents = {"tau_gen": {k: fit_power_law(psi_n, v) for k, v in gen.items()},
                  "tau_mem": {k: fit_power_law(psi_n, v) for k, v in mem.items()}}
     return ScalingReport(psi_p, psi_n, gen, mem, exponents, grid, np.asarray(gl),
-                         np.asarray(se), definitions)
+                         np.asarray(se), definitions, Status(status))

@@ -12,26 +12,36 @@ For every part of the spectrum both edges are reported:
 - ``tau_mem['onset']`` = ψ_p/(Δ_t λ_hi(ρ₁)): the fastest memorisation mode (right edge).
 
 Curve timescales come from the asymptotic learning curves (see
-:mod:`rfdiff._curve_timescales` for their definitions). The d-eigenvalue component just above
+:mod:`rfdiff._timescales.curve` for their definitions and
+:mod:`rfdiff._timescales.definitions` for the names). The d-eigenvalue component just above
 s_t² is quantified by its share of the τ = ∞ train-loss drop,
 ∫_{part} dν_s/λ ÷ ∫ dν_s/λ, and by its own timescales.
 """
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
-from .._theory.curves import asymptotic_curves
+from .._common import NotConvergedError, Status, check_converged, status_of
+from .._model import Problem
+from .._spectrum import measure_quadrature, spectral_structure
+from .._theory import asymptotic_curves
 from .curve import CurveTimescales, curve_timescales
-from .._model.problem import Problem
-from .._spectrum.structure import measure_quadrature, spectral_structure
+from .definitions import TimescaleDefinitions
+from .grids import TIMESCALES_TAU
 
-__all__ = ["Timescales", "timescales", "spectral_timescales"]
+__all__ = ["Timescales", "SpectralTimescales", "timescales", "spectral_timescales"]
 
-DEFAULT_TAU = np.logspace(-2, 7, 181)
+#: the default grid of :func:`timescales` (kept under its former name)
+DEFAULT_TAU = TIMESCALES_TAU
+
+
+def _theory_curves(problem: Problem, tau):
+    """The asymptotic curves and their (T,) convergence mask."""
+    curves = asymptotic_curves(problem, tau)
+    return curves, np.asarray(curves.converged, bool)
 
 
 class Timescales(NamedTuple):
@@ -47,6 +57,11 @@ class Timescales(NamedTuple):
         curve: the :class:`CurveTimescales` of the asymptotic curves.
         definitions: text.
         notes: remarks (merged parts, missing parts).
+        status: :class:`rfdiff.Status` of the spectral structure and the curves.
+
+    The precise names of the glossary (:mod:`rfdiff._timescales.definitions`) are
+    properties: :attr:`tau_gen_spectral`, :attr:`tau_gen_argmin`,
+    :attr:`tau_mem_spectral`, :attr:`tau_mem_onset`, :attr:`tau_mem_fraction`.
     """
 
     tau_gen: dict
@@ -55,6 +70,79 @@ class Timescales(NamedTuple):
     curve: CurveTimescales
     definitions: str
     notes: tuple
+    status: Status = Status.SUCCESSFUL
+
+    @property
+    def tau_gen_spectral(self) -> float:
+        """ψ_p/(Δ_t λ_lo(ρ₂)) (``tau_gen["spectral"]``)."""
+        return self.tau_gen["spectral"]
+
+    @property
+    def tau_gen_argmin(self) -> float:
+        """The argmin of E_score of the asymptotic curves (``tau_gen["curve"]``)."""
+        return self.tau_gen["curve"]
+
+    @property
+    def tau_mem_spectral(self) -> float:
+        """ψ_p/(Δ_t λ_lo(ρ₁)), the paper's τ_mem (``tau_mem["spectral"]``)."""
+        return self.tau_mem["spectral"]
+
+    @property
+    def tau_mem_onset(self) -> float:
+        """ψ_p/(Δ_t λ_hi(ρ₁)) (``tau_mem["onset"]``)."""
+        return self.tau_mem["onset"]
+
+    @property
+    def tau_mem_fraction(self) -> float:
+        """L_gen rising through mem_fraction × L_gen(∞) (``tau_mem["curve"]``)."""
+        return self.tau_mem["curve"]
+
+
+class _SpectralFields(NamedTuple):
+    parts: list
+    tau_gen: dict
+    tau_mem: dict
+    notes: tuple
+
+
+class SpectralTimescales(_SpectralFields):
+    """The spectral timescales; unpacks as ``(parts, tau_gen, tau_mem, notes)``.
+
+    Attributes:
+        parts: per spectral part, a dict (see :class:`Timescales`).
+        tau_gen: ``{"spectral": ...}``.
+        tau_mem: ``{"spectral": ..., "onset": ...}`` (``nan`` when ρ₁ is absent).
+        notes: remarks.
+        status: :class:`rfdiff.Status` of the spectral structure (its fold solves).
+    """
+
+    status = Status.SUCCESSFUL  # of records rebuilt by ``_make``
+
+    def __new__(cls, parts, tau_gen, tau_mem, notes, status=Status.SUCCESSFUL):
+        self = super().__new__(cls, parts, tau_gen, tau_mem, notes)
+        # kept beside the four fields, so that the record still unpacks as four
+        self.__dict__["status"] = Status(status)
+        return self
+
+    @property
+    def tau_gen_spectral(self) -> float:
+        """ψ_p/(Δ_t λ_lo(ρ₂))."""
+        return self.tau_gen["spectral"]
+
+    @property
+    def tau_mem_spectral(self) -> float:
+        """ψ_p/(Δ_t λ_lo(ρ₁)), the paper's τ_mem."""
+        return self.tau_mem["spectral"]
+
+    @property
+    def tau_mem_onset(self) -> float:
+        """ψ_p/(Δ_t λ_hi(ρ₁))."""
+        return self.tau_mem["onset"]
+
+    def _replace(self, **fields):
+        new = super()._replace(**fields)
+        new.__dict__["status"] = self.status
+        return new
 
 
 def _find(structure, role):
@@ -64,20 +152,24 @@ def _find(structure, role):
     return None
 
 
-def spectral_timescales(problem: Problem, structure=None) -> tuple[list, dict, dict, tuple]:
+def spectral_timescales(problem: Problem, structure=None, *,
+                        throw: bool = False) -> SpectralTimescales:
     """Per-part timescales and the spectral τ_gen, τ_mem (see the module docstring).
 
     Args:
         problem: the model.
         structure: a precomputed :func:`rfdiff.spectral_structure` (optional).
+        throw: raise :class:`rfdiff.NotConvergedError` when the spectral structure did not
+            converge (default: the status is ``NOT_CONVERGED`` and its notes say why).
 
     Returns:
-        ``(parts, tau_gen, tau_mem, notes)``: ``parts`` a list of dicts; ``tau_gen`` with key
-        ``spectral``; ``tau_mem`` with keys ``spectral`` and ``onset`` (``nan`` when the
-        part is absent).
+        :class:`SpectralTimescales`, unpacking as ``(parts, tau_gen, tau_mem, notes)``:
+        ``parts`` a list of dicts; ``tau_gen`` with key ``spectral``; ``tau_mem`` with keys
+        ``spectral`` and ``onset`` (``nan`` when the part is absent).
 
     Raises:
         ValueError: if ``problem`` is not a :class:`Problem`.
+        NotConvergedError: with ``throw=True``, see above.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
@@ -112,35 +204,56 @@ def spectral_timescales(problem: Problem, structure=None) -> tuple[list, dict, d
     tau_gen = {"spectral": scale / gen.lo if gen else nan}
     tau_mem = {"spectral": scale / mem.lo if mem else nan,
                "onset": scale / mem.hi if mem else nan}
-    return parts, tau_gen, tau_mem, tuple(notes)
+    converged = bool(getattr(structure, "converged", True))
+    if throw and not converged:
+        raise NotConvergedError("spectral_timescales: the spectral structure did not "
+                                "converge: " + "; ".join(structure.notes))
+    return SpectralTimescales(parts, tau_gen, tau_mem, tuple(notes), status_of(converged))
 
 
-def timescales(problem: Problem, tau=None, *, gen_factor: float = 2.0,
-               gen_threshold: float = 0.1, mem_factor: float = 2.0,
-               mem_fraction: float = 0.5) -> Timescales:
+def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
+               gen_threshold: float | None = None, mem_factor: float | None = None,
+               mem_fraction: float | None = None,
+               thresholds: TimescaleDefinitions | None = None,
+               throw: bool = False) -> Timescales:
     """τ_gen and τ_mem of a problem in the high-dimensional limit, spectral and from curves.
 
     Args:
         problem: the model.
-        tau: grid of training times for the curve timescales (default 181 log-spaced
-            points in [1e-2, 1e7]).
+        tau: grid of training times for the curve timescales (default
+            :data:`rfdiff._timescales.grids.TIMESCALES_TAU`, 181 log-spaced points in
+            [1e-2, 1e7]; τ = ∞ is appended).
         gen_factor, gen_threshold, mem_factor, mem_fraction: thresholds of the curve
-            timescales (:func:`rfdiff.curve_timescales`).
+            timescales (:func:`rfdiff.curve_timescales`), replacing those of
+            ``thresholds``.
+        thresholds: a :class:`rfdiff.TimescaleDefinitions` (default: its defaults).
+        throw: raise :class:`rfdiff.NotConvergedError` instead of returning a result whose
+            status is not ``SUCCESSFUL`` (by default the asymptotic curves warn).
 
     Returns:
         :class:`Timescales`.
 
     Raises:
         ValueError: for a bad problem, grid or threshold.
+        NotConvergedError: with ``throw=True``, when the spectral structure or the curves
+            did not converge.
     """
-    parts, tau_gen, tau_mem, notes = spectral_timescales(problem)
+    th = TimescaleDefinitions.of(thresholds, gen_factor=gen_factor,
+                                 gen_threshold=gen_threshold, mem_factor=mem_factor,
+                                 mem_fraction=mem_fraction)
+    spec = spectral_timescales(problem, throw=throw)
+    parts, tau_gen, tau_mem, notes = spec
     grid = DEFAULT_TAU if tau is None else np.asarray(tau, dtype=float)
     if not np.any(np.isinf(grid)):
         grid = np.append(grid, np.inf)  # L_gen(∞) sets the level of tau_mem
-    res = asymptotic_curves(problem, grid)
-    ct = curve_timescales(res.curves, gen_factor, gen_threshold, mem_factor, mem_fraction)
-    if not res.ok:
+    curves, converged = _theory_curves(problem, grid)
+    if throw:
+        check_converged(converged, what="timescales", where=grid, throw=True,
+                        remedy="try a grid with fewer extreme times")
+    ct = curve_timescales(curves, thresholds=th)
+    if not converged.all():
         notes = notes + ("some times of the asymptotic curves did not converge",)
+    status = max(spec.status, status_of(converged))
     tau_gen = {**tau_gen, "curve": ct.tau_gen}
     tau_mem = {**tau_mem, "curve": ct.tau_mem}
     definitions = (
@@ -149,4 +262,4 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float = 2.0,
         "generalisation bulk; tau_mem.spectral at the left edge of the memorisation bulk "
         "(the paper's tau_mem), tau_mem.onset at its right edge. curve: " + ct.definitions
         + "; tau_gen.curve = tau_gen, tau_mem.curve = tau_mem of the asymptotic curves.")
-    return Timescales(tau_gen, tau_mem, parts, ct, definitions, notes)
+    return Timescales(tau_gen, tau_mem, parts, ct, definitions, notes, Status(status))

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .main import common_parser, problem_from_args
+from ._common import (add_command, add_tau_flags, emit, number, problem_from_args, seed,
+                      tau_grid)
 
-# The experiment's documented default size (docs/generation.md).
+# The experiment's documented default size and τ grid (docs/generation.md).
 DEFAULTS = dict(d=32, psi_p=32.0, psi_n=0.5, tau_min=10.0, tau_max=1e8, points=15)
+TAU_MAX = DEFAULTS["tau_max"]
 
 
 def register(subparsers):
-    p = subparsers.add_parser(
-        "generate", parents=[common_parser(with_size=True)],
-        help="samples from the learned score over training time: f_mem and quality vs τ",
-        description=" ".join(__doc__.split("\n\n")[1].split()))
-    g = p.add_argument_group("training-time grid")
-    g.add_argument("--tau-min", type=float, help="smallest τ (default 10)")
-    g.add_argument("--tau-max", type=float, help="largest finite τ (default 1e8)")
-    g.add_argument("--points", type=int, help="log-spaced τ points (default 15)")
+    p = add_command(subparsers, "generate", size=True, defaults=DEFAULTS,
+                    help="samples from the learned score over training time: f_mem and "
+                         "quality vs τ",
+                    description=" ".join(__doc__.split("\n\n")[1].split()))
+    g = add_tau_flags(p, tau_min=DEFAULTS["tau_min"], tau_max=TAU_MAX,
+                      points=DEFAULTS["points"], tau_max_help=(
+                          f"largest finite τ (default {number(TAU_MAX)}); τ = ∞ follows "
+                          f"unless --no-infinity, so inf means the default, {number(TAU_MAX)}"))
     g.add_argument("--no-infinity", action="store_true", help="do not append τ = ∞")
     f = p.add_argument_group("score field")
     f.add_argument("--t-min", type=float, default=1e-3,
@@ -45,7 +47,7 @@ def register(subparsers):
     s.add_argument("--steps", type=int, default=200, help="sampler steps (default 200)")
     s.add_argument("--schedule", default="log_snr", choices=("log_snr", "log", "uniform"),
                    help="sampler time grid (default log_snr)")
-    s.add_argument("--sample-seed", type=int, default=1,
+    s.add_argument("--sample-seed", type=seed("sample-seed"), default=1,
                    help="seed of the sampler noise, bootstrap and slices (default 1)")
     s.add_argument("--threshold", type=float, default=1.0 / 3.0,
                    help="f_mem distance-ratio threshold (default 1/3)")
@@ -53,40 +55,38 @@ def register(subparsers):
                    help="bootstrap resamples for f_mem's error (default 1000)")
     s.add_argument("--level", type=float, default=0.1,
                    help="f_mem level defining the onset time (default 0.1)")
-    p.set_defaults(func=run, **DEFAULTS)
+    p.set_defaults(func=run)
 
 
 def _tau_grid(args) -> np.ndarray:
-    from .simulate import tau_grid
+    """The finite grid, then τ = ∞ unless ``--no-infinity``."""
+    tau = tau_grid(args, TAU_MAX)
+    ends_at_inf = bool(np.isinf(tau[-1]))  # --tau-max inf
+    if ends_at_inf and args.no_infinity:
+        raise ValueError("--tau-max inf contradicts --no-infinity")
+    return tau if ends_at_inf or args.no_infinity else np.append(tau, np.inf)
 
-    tau = tau_grid(args)
-    return tau if args.no_infinity else np.concatenate([tau, [np.inf]])
 
-
-def run(args) -> dict:
-    from .._generation.study import generation_curve
-    from .._generation.score_field import diffusion_times, score_field
-    from .._common.validation import positive_int
+def run(args) -> int:
+    from .._common import positive_int
+    from .._generation import diffusion_times, generation_curve, score_field
 
     problem = problem_from_args(args)
     tau = _tau_grid(args)
     times = diffusion_times(args.t_min, args.t_max, positive_int("times", args.times))
-    field = score_field(problem, positive_int("d", args.d), times, seed=args.seed,
-                        method=args.method)
+    field = score_field(problem, args.d, times, seed=args.seed, method=args.method)
     curve = generation_curve(field, tau, n_samples=args.samples,
-                             sample_seed=args.sample_seed, method=args.sampler,
+                             sample_seed=args.sample_seed, sampler=args.sampler,
                              steps=args.steps, schedule=args.schedule,
                              threshold=args.threshold, bootstrap=args.bootstrap)
-    out = curve.as_dict()
-    out["onset"] = curve.onset(args.level)
-    out["level"] = args.level
-    out["parameters"] = {**problem.params(), "d": field.d, "p": field.p, "n": field.n,
-                         "seed": args.seed, "t_min": args.t_min, "t_max": args.t_max,
-                         "times": args.times}
-    del out["parameters"]["t"]
-    if args.plot:
-        from ..plot.curves import new_figure
-        from ..plot.generation import plot_memorisation, plot_quality
+    out = {**curve.as_dict(), "onset": curve.onset(args.level), "level": args.level}
+    # the score is trained over [t_min, t_max], so the shared diffusion time t is dropped
+    parameters = {**{k: v for k, v in problem.params().items() if k != "t"},
+                  "d": field.d, "p": field.p, "n": field.n, "seed": args.seed,
+                  "t_min": args.t_min, "t_max": args.t_max, "times": args.times}
+
+    def figure():
+        from ..plot import new_figure, plot_memorisation, plot_quality
 
         fig, axes = new_figure(1, 2)
         plot_memorisation(axes[0, 0], curve, level=args.level)
@@ -94,5 +94,6 @@ def run(args) -> dict:
         axes[0, 0].set_title(f"d={field.d}, p={field.p}, n={field.n}, "
                              f"{problem.activation.name}, seed {args.seed}")
         axes[0, 1].set_title(f"{args.sampler}, {args.steps} steps, {args.samples} samples")
-        fig.savefig(args.plot, dpi=120)
-    return out
+        return fig
+
+    return emit(args, out, parameters, figure)

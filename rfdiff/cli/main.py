@@ -1,116 +1,64 @@
 """Command-line interface: ``rfdiff SUBCOMMAND [flags]`` (also ``python -m rfdiff``).
 
-Each subcommand lives in its own module ``rfdiff/_cli_<name>.py`` exposing
-``register(subparsers, common)`` which adds its parser and sets ``func``; ``func(args)``
-returns a JSON-ready dict (printed with ``--json``) and may draw ``--plot FILE``.
-Argument errors exit with status 2 and a one-line message, never a traceback.
+Layout of :mod:`rfdiff.cli`:
+
+- ``main.py`` (this module) builds the ``rfdiff`` parser from the subcommand modules and
+  turns argument errors into one line ``rfdiff: error: ...`` with exit status 2, never a
+  traceback;
+- one module per subcommand (``coefficients.py``, ``simulate.py``, ``spectrum.py``,
+  ``curves.py``, ``timescales.py``, ``phase_diagram.py``, ``generate.py``, ``report.py``),
+  each exposing ``register(subparsers)``, which adds its parser and sets ``func``;
+  ``func(args)`` computes, then hands its JSON-ready result to :func:`._common.emit`;
+- ``_common.py``: what the subcommands share (the model and output flags, the argument
+  types of dimensions and seeds, the grids, the JSON encoding and :func:`._common.emit`,
+  which adds the ``parameters`` block, writes ``--plot FILE`` and prints the result,
+  as JSON with ``--json``).
+
+Imports go one way: this module imports the subcommands, the subcommands import
+``_common``, and ``_common`` imports neither.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import json
-import math
 import os
 import sys
 
-import numpy as np
+from . import (coefficients, curves, generate, phase_diagram, report, simulate, spectrum,
+               timescales)
+from ._common import ArgumentError, Parser, common_parser
 
-__all__ = ["main", "console_main", "common_parser"]
+__all__ = ["main", "console_main", "build_parser", "common_parser"]
 
-_SUBCOMMANDS = ("coefficients", "simulate", "spectrum", "curves", "timescales",
-                "phase_diagram", "generate", "report")
-
-
-class ArgumentError(Exception):
-    """Bad command-line input, reported as one line with exit status 2."""
+SUBCOMMANDS = (coefficients, simulate, spectrum, curves, timescales, phase_diagram, generate,
+               report)
 
 
-def common_parser(with_size: bool = True) -> argparse.ArgumentParser:
-    """Flags shared by the subcommands (``--d`` only where a finite size is used)."""
-    p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("model")
-    if with_size:
-        g.add_argument("--d", type=int, default=100, help="input dimension (default 100)")
-    g.add_argument("--psi-p", type=float, default=16.0, help="p/d (default 16)")
-    g.add_argument("--psi-n", type=float, default=4.0, help="n/d (default 4)")
-    g.add_argument("--t", type=float, default=0.1, help="diffusion time (default 0.1)")
-    g.add_argument("--activation", default="tanh",
-                   help="tanh, relu, erf, linear or gelu (default tanh)")
-    g.add_argument("--sigma", default="isotropic",
-                   help="data spectrum ATOM:WEIGHT[,ATOM:WEIGHT...] (default isotropic)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    o = p.add_argument_group("output")
-    o.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    o.add_argument("--plot", metavar="FILE", help="write a figure to FILE")
-    return p
-
-
-def problem_from_args(args):
-    """Build a :class:`rfdiff.Problem` from the shared flags."""
-    from .._model.problem import Problem
-    from .._model.data_spectrum import parse_spectrum
-
-    return Problem(args.psi_p, args.psi_n, args.t, args.activation, parse_spectrum(args.sigma))
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):
-        return _jsonable(np.asarray(obj).tolist())
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        # JSON has no inf/nan: spell them as strings so the output stays valid JSON
-        return f if math.isfinite(f) else str(f)
-    if isinstance(obj, np.integer | np.bool_):
-        return obj.item()
-    return obj
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ArgumentError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rfdiff", description=__doc__.splitlines()[0])
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"rfdiff.cli.{name}")
-        except ModuleNotFoundError:
-            continue
+def build_parser() -> Parser:
+    """The ``rfdiff`` parser with every subcommand registered."""
+    parser = Parser(prog="rfdiff", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in SUBCOMMANDS:
         module.register(subparsers)
-    # subcommand names use hyphens; module names use underscores
     return parser
 
 
-def _print_summary(result: dict) -> None:
-    for key, value in result.items():
-        if isinstance(value, list | tuple) and len(value) > 8:
-            value = f"[{len(value)} values]"
-        print(f"{key}: {value}")
-
-
 def main(argv=None) -> int:
-    """Entry point; returns the exit status."""
+    """Run one command line.
+
+    Args:
+        argv: the arguments after ``rfdiff`` (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0, or 2 after a one-line ``rfdiff: error: ...`` on stderr for bad
+        arguments.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        result = args.func(args)
+        return args.func(args)
     except (ArgumentError, ValueError) as err:
         print(f"rfdiff: error: {err}", file=sys.stderr)
         return 2
-    if args.json:
-        json.dump(_jsonable(result), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        _print_summary(_jsonable(result))
-    return 0
 
 
 def _one_cpu_device_per_core() -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .main import common_parser, problem_from_args
+from ._common import add_command, dimension, emit, problem_from_args
+
+MAX_POINTS = 1_000_000
 
 
 def register(subparsers):
-    p = subparsers.add_parser(
-        "spectrum", parents=[common_parser(with_size=True)],
-        help="asymptotic spectrum of U: density on a λ grid, atoms and bulks with roles, "
-             "edges, masses and eigenvalue counts at --d")
+    p = add_command(subparsers, "spectrum", size=True,
+                    help="asymptotic spectrum of U: density on a λ grid, atoms and bulks with "
+                         "roles, edges, masses and eigenvalue counts at --d")
     g = p.add_argument_group("grid")
     g.add_argument("--lambda-min", type=float, default=None,
                    help="grid start (default 0, or s_t² below 0)")
@@ -21,7 +22,7 @@ def register(subparsers):
     g.add_argument("--log-grid", action="store_true",
                    help="geometric grid (needs --lambda-min > 0)")
     c = p.add_argument_group("comparison")
-    c.add_argument("--compare-d", type=int, default=None, metavar="D",
+    c.add_argument("--compare-d", type=dimension("compare-d"), default=None, metavar="D",
                    help="overlay/compare the eigenvalues of a finite-size U of dimension D "
                         "(exact method); counts are then reported at D")
     c.add_argument("--compare-method", default="exact",
@@ -30,47 +31,37 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def _check_grid_args(args):
-    """Errors that do not need the spectrum, reported before any computation."""
-    if args.points < 2 or args.points > 1_000_000:
-        raise ValueError(f"--points must be between 2 and 1000000, got {args.points!r}")
-    for name in ("lambda_min", "lambda_max"):
-        value = getattr(args, name)
+def _check_range(lo, hi, log: bool) -> None:
+    """Checks of the λ range; ends still None (defaults from the spectrum) are skipped."""
+    for name, value in (("lambda-min", lo), ("lambda-max", hi)):
         if value is not None and not np.isfinite(value):
-            raise ValueError(f"--{name.replace('_', '-')} must be finite, got {value!r}")
-    if (args.lambda_min is not None and args.lambda_max is not None
-            and args.lambda_max <= args.lambda_min):
-        raise ValueError(f"--lambda-max must exceed --lambda-min, got {args.lambda_min!r} "
-                         f"and {args.lambda_max!r}")
-    if args.log_grid and args.lambda_min is not None and args.lambda_min <= 0:
-        raise ValueError(f"--log-grid needs --lambda-min > 0, got {args.lambda_min!r}")
+            raise ValueError(f"--{name} must be finite, got {value!r}")
+    if lo is not None and hi is not None and hi <= lo:
+        raise ValueError(f"--lambda-max must exceed --lambda-min, got {lo!r} and {hi!r}")
+    if log and lo is not None and lo <= 0:
+        raise ValueError(f"--log-grid needs --lambda-min > 0, got {lo!r}")
 
 
-def _grid(args, structure, problem):
+def _grid(args, structure, problem) -> np.ndarray:
+    """The λ grid; the defaulted ends come from the spectrum, so they are checked again."""
     tops = [part.hi for part in structure.parts if part.role != "outlier"]
     top = max(tops) if tops else float(problem.coefficients.s2) + 1.0
     lo = args.lambda_min if args.lambda_min is not None else min(
         0.0, float(problem.coefficients.s2))
     hi = args.lambda_max if args.lambda_max is not None else 1.05 * top
-    if hi <= lo:
-        raise ValueError(f"--lambda-max must exceed --lambda-min, got {lo!r} and {hi!r}")
-    if args.log_grid:
-        if lo <= 0:
-            raise ValueError(f"--log-grid needs --lambda-min > 0, got {lo!r}")
-        return np.geomspace(lo, hi, args.points)
-    return np.linspace(lo, hi, args.points)
+    _check_range(lo, hi, args.log_grid)
+    return (np.geomspace if args.log_grid else np.linspace)(lo, hi, args.points)
 
 
-def run(args) -> dict:
-    from .._theory.resolvent import solve_on_grid
-    from .._spectrum.structure import spectral_structure, wasserstein1
+def run(args) -> int:
+    from .._spectrum import spectral_structure, wasserstein1
+    from .._theory import solve_on_grid
 
     problem = problem_from_args(args)
-    _check_grid_args(args)
-    if args.d < 1:
-        raise ValueError(f"--d must be a positive integer, got {args.d!r}")
-    if args.compare_d is not None and args.compare_d < 1:
-        raise ValueError(f"--compare-d must be a positive integer, got {args.compare_d!r}")
+    # errors that do not need the spectrum are reported before any computation
+    if not 2 <= args.points <= MAX_POINTS:
+        raise ValueError(f"--points must be between 2 and {MAX_POINTS}, got {args.points!r}")
+    _check_range(args.lambda_min, args.lambda_max, args.log_grid)
     d = args.compare_d if args.compare_d is not None else args.d
     structure = spectral_structure(problem, d=d)
     lam = _grid(args, structure, problem)
@@ -87,11 +78,10 @@ def run(args) -> dict:
         "structure_converged": structure.converged,
         "notes": list(structure.notes),
         "d": d,
-        "parameters": problem.params(),
     }
     eigenvalues = None
     if args.compare_d is not None:
-        from .._finite.instance import finite_size_instance
+        from .._finite import finite_size_instance
 
         inst = finite_size_instance(problem, args.compare_d, seed=args.seed,
                                     method=args.compare_method)
@@ -103,9 +93,11 @@ def run(args) -> dict:
             "eigenvalues": eigenvalues,
         }
     if args.plot:
-        from ..plot.spectrum import spectrum_figure
+        out["plot"] = args.plot  # the spectrum's output names its figure file
 
-        fig = spectrum_figure(problem, structure, eigenvalues=eigenvalues)
-        fig.savefig(args.plot, dpi=120)
-        out["plot"] = args.plot
-    return out
+    def figure():
+        from ..plot import spectrum_figure
+
+        return spectrum_figure(problem, structure, eigenvalues=eigenvalues)
+
+    return emit(args, out, problem.params(), figure)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_curves"]
+__all__ = ["plot_curves", "new_figure"]
 
 _STYLE = {
     "train_loss": ("L_train", "C0"),

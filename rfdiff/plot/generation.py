@@ -72,7 +72,7 @@ def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "e
             samples, dashed; ``exact``: the sampler with the exact score, dash-dotted;
             ``empirical``: the memorising score, dotted).
         mark_degradation: for ``gaussian_kl`` and ``sliced_w2``, mark each curve's
-            half-way degradation time (:func:`rfdiff.degradation_time`) with a star.
+            half-way degradation time (:func:`rfdiff.tools.degradation_time`) with a star.
 
     Returns:
         ``ax``.

@@ -6,8 +6,8 @@ import numpy as np
 
 from .._phase.maps import LABELS
 
-__all__ = ["plot_phase_time", "plot_phase_size", "overlay_confirmation", "plot_phase_diffusion_time",
-           "plot_timescale_ratio"]
+__all__ = ["plot_phase_time", "plot_phase_size", "overlay_confirmation",
+           "plot_phase_diffusion_time", "plot_timescale_ratio", "label_legend_handles"]
 
 _COLORS = ("#d9d9d9", "#a6dba0", "#f4a582")  # not generalising, generalising, memorising
 
@@ -100,11 +100,11 @@ def overlay_confirmation(ax, pmap, rows=(), simulated=None, marker="o"):
     Args:
         ax: matplotlib Axes holding :func:`plot_phase_time` or :func:`plot_phase_size`.
         pmap: the :class:`rfdiff.PhaseMap` drawn there.
-        rows: rows of :func:`rfdiff.confirm_points`; each point is drawn in the colour of
+        rows: rows of :func:`rfdiff.tools.confirm_points`; each point is drawn in the colour of
             its simulated label, with a black edge where it agrees with the theory and a
             red cross where it does not.
-        simulated: a dict of :func:`rfdiff.simulated_time_boundaries` (``psi_n-tau``) or
-            :func:`rfdiff.simulated_size_boundary` (``psi_n-psi_p``), drawn as markers.
+        simulated: a dict of :func:`rfdiff.tools.simulated_time_boundaries` (``psi_n-tau``) or
+            :func:`rfdiff.tools.simulated_size_boundary` (``psi_n-psi_p``), drawn as markers.
         marker: marker of the simulated boundaries.
 
     Returns:

@@ -97,7 +97,7 @@ def spectrum_figure(problem, structure: SpectralStructure | None = None, *,
     Raises:
         ValueError: if ``problem`` is neither a :class:`Problem` nor
             :class:`ResolventParams` (invalid ResolventParams values are reported by
-            :func:`rfdiff.spectral_structure` / :func:`rfdiff.solve_on_grid` when the
+            :func:`rfdiff.spectral_structure` / :func:`rfdiff.core.solve_on_grid` when the
             spectrum is solved here), ``structure`` is not a :class:`SpectralStructure`,
             ``eigenvalues`` are not finite, or ``p`` or ``points`` is not a positive
             integer, naming the argument and the value.
