@@ -165,3 +165,32 @@ def test_noise_streams_are_independent_of_the_data():
     Gbad = G + v * omega_bad
     bad = Gbad @ Gbad.T / tanh.n + float(c2.b) ** 2 * Wt @ Wt.T + float(c2.s2) * np.eye(tanh.p)
     assert np.max(np.abs(tanh.U - bad)) > 1e-3
+
+
+def test_blocked_mehler_build_equals_direct_sum():
+    # several padded row blocks and sub-chunks against the dense order-by-order sum
+    import jax
+    import jax.numpy as jnp
+
+    from rfdiff._finite.mehler import _coeff_kernel, coefficient_blocks, mehler_matrix
+
+    act = rfdiff.activation("tanh")
+    rng = np.random.default_rng(0)
+    p, n, K, kmax = 25, 7, 6, 8
+    with jax.enable_x64(True):
+        m = jnp.asarray(0.7 * rng.standard_normal((p, n)))
+        s = jnp.asarray(0.3 + 0.1 * rng.random(p))
+        F = rng.standard_normal((p, 5))
+        F /= np.linalg.norm(F, axis=1, keepdims=True)
+        R = jnp.asarray(F @ F.T)
+        blocks, msq, second, dmean = coefficient_blocks(act, m, s, kmax, 60, (3, 9, 3))
+        U = np.asarray(mehler_matrix(blocks, R, K, 1.0 / n, second))
+        c, sec, der = (np.asarray(x) for x in
+                       _coeff_kernel(act, kmax, 60)(m, jnp.broadcast_to(s[:, None], m.shape)))
+    Rn = np.asarray(R)
+    ref = sum(Rn**k * (c[k] @ c[k].T) / n for k in range(K + 1))
+    np.fill_diagonal(ref, sec.mean(axis=1))
+    assert np.max(np.abs(U - ref)) < 1e-12
+    assert np.array_equal(U, U.T)
+    np.testing.assert_allclose(np.asarray(msq), (c**2).mean(axis=-1), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(dmean), der.mean(axis=1), rtol=0, atol=1e-14)

@@ -35,13 +35,14 @@ import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._common.memory import check_fits
 from .._model.problem import Problem
-from .._model.quadrature import nodes_and_weights, normalized_hermite
 from .._common.validation import positive, positive_int
 from .._common.x64 import float64
+from .mehler import (_coeff_kernel, block_layout, coefficient_blocks,  # noqa: F401
+                     mehler_matrix, off_diagonal_max, truncation)
+from .timing import timed
 
 __all__ = ["Instance", "finite_size_instance", "draw"]
 
@@ -122,82 +123,14 @@ def draw(problem: Problem, d: int, seed: int = 0):
 
 # ----------------------------------------------------------------------------- helpers
 
-def _hermite_coeffs(act, mean, std, kmax, degree):
-    """c_k = E_u[h_k(u) σ(mean + std·u)] for k = 0..kmax, plus E σ² and E σ'.
-
-    Returns arrays of shape (kmax+1,) + mean.shape, mean.shape, mean.shape.
-    """
-    u, w = nodes_and_weights(mean, std, act.kinks, degree)
-    x = mean[..., None] + std[..., None] * u
-    sig = act(x)
-    ws = w * sig
-    second = jnp.sum(ws * sig, axis=-1)
-    # E σ' by quadrature of the derivative: a route independent of the Stein form c_1/std
-    first_deriv = jnp.sum(w * act.derivative(x), axis=-1)
-    if not act.kinks:
-        # shared Gauss–Hermite nodes: all orders at once as one matrix product
-        h = normalized_hermite(u.reshape(-1, u.shape[-1])[0], kmax)  # (kmax+1, Q)
-        coeffs = jnp.einsum("kq,...q->k...", h, ws)
-    else:
-        # nodes move with (mean, std): run the recurrence without storing all orders
-        def body(carry, k):
-            h_prev, h_cur = carry
-            h_next = (u * h_cur - jnp.sqrt(k) * h_prev) / jnp.sqrt(k + 1.0)
-            return (h_cur, h_next), jnp.sum(h_next * ws, axis=-1)
-        c0 = jnp.sum(ws, axis=-1)
-        c1 = jnp.sum(u * ws, axis=-1)
-        _, rest = jax.lax.scan(body, (jnp.ones_like(u), u), jnp.arange(1.0, kmax))
-        coeffs = jnp.concatenate([c0[None], c1[None], rest], axis=0)[: kmax + 1]
-    return coeffs, second, first_deriv
-
-
-@functools.lru_cache(maxsize=None)
-def _coeff_kernel(act, kmax, degree, use_closed_form=True):
-    if use_closed_form and act.hermite_moments is not None:
-        return jax.jit(lambda m, s: act.hermite_moments(m, s, kmax))
-    return jax.jit(lambda m, s: _hermite_coeffs(act, m, s, kmax, degree))
-
-
-def _off_diagonal(coeffs, R, K):
-    p = R.shape[0]
-    off = 1.0 - jnp.eye(p)
-    Roff = R * off
-    acc = jnp.zeros((p, p))
-    Rk = jnp.ones((p, p))
-    n = coeffs.shape[-1]
-    for k in range(K + 1):
-        ck = coeffs[k]
-        acc = acc + Rk * (ck @ ck.T) / n
-        Rk = Rk * Roff
-    return acc * off
-
-
-def _truncation(mean_sq_coeffs, second, rmax, tol, kmax):
-    """Smallest K with rmax^{K+1} · max_i T_i(K) ≤ tol, T_i(K) the coefficient tail."""
-    partial = np.cumsum(np.asarray(mean_sq_coeffs), axis=0)  # (kmax+1, p)
-    tails = np.maximum(np.asarray(second)[None, :] - partial, 0.0).max(axis=1)
-    bounds = rmax ** (np.arange(kmax + 1) + 1.0) * tails
-    ok = np.nonzero(bounds <= tol)[0]
-    K = int(ok[0]) if ok.size else kmax
-    return K, float(bounds[K])
-
-
-def _exact_block(act, mean, std, kmax, degree, chunk):
-    """Coefficients for all (i, ν), computed in row chunks to bound the quadrature buffer."""
-    kernel = _coeff_kernel(act, kmax, degree)
-    p = mean.shape[0]
-    outs = []
-    for lo in range(0, p, chunk):
-        outs.append(kernel(mean[lo:lo + chunk], std[lo:lo + chunk]))
-    return tuple(jnp.concatenate([o[i] for o in outs], axis=1 if i == 0 else 0)
-                 for i in range(3))
-
-
 def _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, chunk_rows):
     q = 2 * degree  # kinked activations use two panels
     mats = 6 * p * p + 4 * p * d + d * n
     if method == "exact":
-        buf = (kmax + 1) * p * n + 8 * chunk_rows * n * q
+        # the coefficient table of all orders (row blocks, the last one padded), the
+        # quadrature sub-chunk, and R with its padded copy and the blocks before assembly
+        _, b, nb = block_layout(p, n, degree, True)
+        buf = (kmax + 1) * nb * b * n + 8 * chunk_rows * n * q + 3 * (nb * b) ** 2
     elif method == "monte_carlo":
         buf = 3 * p * min(n * noise_draws, 2**14) + (kmax + 1) * p
     else:
@@ -211,36 +144,45 @@ def _population(problem, act, Wt, lam, kmax, degree, tol):
     """Exact Ũ, Ṽ, S and Tr C⁻¹/d (Mehler in the correlations of W̃ x_t)."""
     t, delta = problem.t, problem.delta
     cvec = math.exp(-2 * t) * lam + delta  # eigenvalues of C (Σ diagonal)
-    Cw = Wt * cvec[None, :]
-    cov = Cw @ Wt.T  # (p, p) covariance of the preactivations w̃_i·x_t
-    var = jnp.diag(cov)
-    sd = jnp.sqrt(var)
-    R = cov / (sd[:, None] * sd[None, :])
-    coeffs, second, dmean = _coeff_kernel(act, kmax, degree)(jnp.zeros_like(sd)[:, None],
-                                                           sd[:, None])
-    rmax = float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0]))))
-    K, bound = _truncation(coeffs[..., 0] ** 2, second[:, 0], rmax, tol, kmax)
-    U_pop = _off_diagonal(coeffs, R, K) + jnp.diag(second[:, 0])
-    V_pop = math.sqrt(delta) * dmean[:, 0][:, None] * Wt
+
+    def correlations():
+        cov = (Wt * cvec[None, :]) @ Wt.T  # (p, p) covariance of the preactivations w̃_i·x_t
+        sd = jnp.sqrt(jnp.diag(cov))
+        return cov / (sd[:, None] * sd[None, :]), sd
+
+    R, sd = timed("population correlations", correlations)
+    p = R.shape[0]
+    # one column per row (the population has no ν), in the blocks of the Mehler sum
+    blocks, msq, second, dmean = timed(
+        "population coefficients", coefficient_blocks, act, jnp.zeros((p, 1)), sd, kmax,
+        degree, block_layout(p, 1, degree, bool(act.kinks)))
+    K, bound = truncation(msq, second, off_diagonal_max(R), tol, kmax)
+    U_pop = timed("population Mehler sum", mehler_matrix, blocks, R, K, 1.0, second)
+    c1 = jnp.concatenate([blk[1, :, 0] for blk in blocks])[:p]
+    V_pop = math.sqrt(delta) * dmean[:, None] * Wt
     # S_i = E[σ(h_i) h_i]/C_ii · w̃_i (Gaussian regression of x on h_i); E[σ(h)h] = sd·c_1
-    S = (coeffs[1, :, 0] / sd)[:, None] * Wt
+    S = (c1 / sd)[:, None] * Wt
     score_trace = float(jnp.mean(1.0 / cvec))
     return U_pop, V_pop, S, score_trace, K, bound
 
 
-def _exact_train(problem, act, Wt, X, kmax, degree, tol, chunk):
+def _exact_train(problem, act, Wt, X, kmax, degree, tol):
+    """Exact U, V: Hermite tables of the n training points, then the Mehler sum."""
     t, delta = problem.t, problem.delta
+    p, n = Wt.shape[0], X.shape[1]
     norms = jnp.sqrt(jnp.sum(Wt**2, axis=1))
     m = math.exp(-t) * (Wt @ X)  # (p, n) clean part of the preactivations
     std = jnp.sqrt(delta) * norms  # (p,) noise std of the preactivations
-    coeffs, second, dmean = _exact_block(act, m, jnp.broadcast_to(std[:, None], m.shape),
-                                         kmax, degree, chunk)
-    R = (Wt @ Wt.T) / (norms[:, None] * norms[None, :])
-    rmax = float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0]))))
-    K, bound = _truncation(jnp.mean(coeffs**2, axis=-1), jnp.mean(second, axis=-1),
-                           rmax, tol, kmax)
-    U = _off_diagonal(coeffs, R, K) + jnp.diag(jnp.mean(second, axis=-1))
-    V = math.sqrt(delta) * jnp.mean(dmean, axis=-1)[:, None] * Wt
+    blocks, msq, second, dmean = timed(
+        "train coefficients", coefficient_blocks, act, m, std, kmax, degree,
+        block_layout(p, n, degree, bool(act.kinks)))
+    del m
+    R = timed("train correlations",
+              lambda: (Wt @ Wt.T) / (norms[:, None] * norms[None, :]))
+    K, bound = truncation(msq, second, off_diagonal_max(R), tol, kmax)
+    # the diagonal (1/n) Σ_ν E σ² is placed by the Mehler assembly
+    U = timed("train Mehler sum", mehler_matrix, blocks, R, K, 1.0 / n, second)
+    V = timed("train V", lambda: math.sqrt(delta) * dmean[:, None] * Wt)
     return U, V, K, bound
 
 
@@ -330,12 +272,12 @@ def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = 
     act = problem.activation
     degree = degree or (64 if act.kinks else 200)
     p, n = problem.sizes(d)
-    # rows per chunk so that the (rows, n, nodes) quadrature buffers stay near 2^23 entries
-    chunk = max(1, int(2**23 // (n * 2 * degree)))
+    # rows of the quadrature sub-chunk (a bounded (rows, n, nodes) buffer)
+    chunk = block_layout(p, n, degree, True)[0]
     check_fits(f"finite-size instance (method={method}, d={d}, p={p}, n={n})",
-               _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, min(chunk, p)),
+               _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, chunk),
                memory_limit)
-    W, X, lam = draw(problem, d, seed)
+    W, X, lam = timed("draw", draw, problem, d, seed)
     Wt = W / math.sqrt(d)
     # a stream of its own: fold_in(key, 1) would equal split(key)[1], the data stream
     noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
@@ -347,7 +289,7 @@ def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = 
                                                            degree, mehler_tol)
         info.update(population_mehler_terms=Kp, population_mehler_bound=bp)
         if method == "exact":
-            U, V, K, bound = _exact_train(problem, act, Wt, X, kmax, degree, mehler_tol, chunk)
+            U, V, K, bound = _exact_train(problem, act, Wt, X, kmax, degree, mehler_tol)
             info.update(mehler_terms=K, mehler_bound=bound)
         else:
             U, V = _monte_carlo_train(problem, act, Wt, X, noise_key, noise_draws)
