@@ -5,12 +5,30 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+import numpy as np
+
 __all__ = ["positive", "nonnegative", "finite", "positive_int"]
 
 
+def _not_a_number(value) -> bool:
+    # float() would accept True ("1.0") and "16" (16.0), and silently drop the imaginary
+    # part of a NumPy complex: refuse those before converting. Arrays and NumPy scalars
+    # are judged by their dtype (booleans, strings, complex and objects are refused).
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and getattr(dtype, "kind", None) not in ("i", "u", "f")
+
+
 def finite(name: str, value) -> float:
-    """Return ``value`` as a float, or raise ValueError if it is not a finite real number."""
-    if isinstance(value, bool) or not isinstance(value, Real | int):
+    """Return ``value`` as a float, or raise ValueError if it is not a finite real number.
+
+    Python ints and floats, NumPy integer and float scalars and 0-d arrays are accepted;
+    booleans, strings and complex numbers are not.
+    """
+    if _not_a_number(value):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    if not isinstance(value, Real):
         try:
             value = float(value)
         except (TypeError, ValueError):
@@ -39,7 +57,7 @@ def nonnegative(name: str, value) -> float:
 
 def positive_int(name: str, value) -> int:
     """Return ``value`` as an int, or raise ValueError unless it is an integer >= 1."""
-    if isinstance(value, bool):
+    if _not_a_number(value):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     try:
         as_int = int(value)

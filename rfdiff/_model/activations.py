@@ -8,6 +8,9 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
+import numpy as np
+
+from .._common.validation import finite
 
 __all__ = ["Activation", "activation", "ACTIVATIONS"]
 
@@ -15,6 +18,10 @@ __all__ = ["Activation", "activation", "ACTIVATIONS"]
 @dataclasses.dataclass(frozen=True)
 class Activation:
     """An elementwise activation σ.
+
+    Built from a callable, the activation is probed once on a small float64 array (the
+    activations shipped in :data:`ACTIVATIONS` are not), so that a function that cannot
+    serve as σ is refused here rather than giving NaN or a JAX-internal error later.
 
     Attributes:
         name: label used in outputs and plots.
@@ -26,6 +33,11 @@ class Activation:
             of the normalised Hermite coefficients c_k = E[h_k(u) σ(mean + std·u)]
             (k = 0..kmax, stacked on a leading axis), E σ² and E σ'. When given, the
             finite-size matrices use it instead of quadrature.
+
+    Raises:
+        ValueError: if ``fn`` is not callable, fails on a traced float64 array, returns an
+            array of another shape or non-finite values there (naming the activation), or
+            if ``kinks`` are not finite real numbers (naming ``kinks`` and the value).
     """
 
     name: str
@@ -33,12 +45,68 @@ class Activation:
     kinks: tuple[float, ...] = ()
     hermite_moments: Callable | None = dataclasses.field(default=None, compare=False)
 
+    def __post_init__(self):
+        object.__setattr__(self, "kinks", _checked_kinks(self.kinks))
+        if self.hermite_moments is not None and not callable(self.hermite_moments):
+            raise ValueError(f"hermite_moments must be callable or None, "
+                             f"got {self.hermite_moments!r}")
+        if not any(self.fn is f for f in _BUILTIN_FNS):
+            _probe(self.name, self.fn)
+
     def __call__(self, x):
         return self.fn(x)
 
     def derivative(self, x):
         """σ'(x) elementwise, by automatic differentiation."""
         return jnp.vectorize(jax.grad(self.fn))(x)
+
+
+def _checked_kinks(kinks) -> tuple[float, ...]:
+    # A tuple of plain floats keeps the activation hashable (it keys the jit caches) and
+    # lets the quadrature sort and subtract the kinks.
+    message = f"kinks must be a sequence of finite real numbers, got {kinks!r}"
+    if isinstance(kinks, str | bytes):
+        raise ValueError(message)
+    try:
+        return tuple(finite("kinks", k) for k in kinks)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+
+
+# Points where a candidate σ is tried: a 2-D array (σ must keep any shape), away from the
+# origin so that a removable singularity there is not mistaken for a defect.
+_PROBE_SHAPE = (3, 4)
+
+
+def _probe(name, fn):
+    """Refuse ``fn`` unless it maps a traced float64 array to finite values of its shape."""
+    hint = (f"activation {name!r} is not usable: activations must be elementwise "
+            f"JAX-traceable functions, e.g. jnp.tanh")
+    if not callable(fn):
+        raise ValueError(f"{hint}; got the non-callable {fn!r}")
+    with jax.enable_x64(True):
+        x = jnp.linspace(-3.0, 3.0, int(np.prod(_PROBE_SHAPE))).reshape(_PROBE_SHAPE)
+        try:
+            # Tracing (not only calling) catches NumPy functions, which work on concrete
+            # arrays but not inside jit or grad, where σ is used.
+            shape = jax.eval_shape(lambda v: fn(v), x).shape
+            ok = bool(jnp.all(jnp.isfinite(fn(x)))) if shape == x.shape else True
+        except Exception as err:  # any failure of user code: report it on one line
+            first = (str(err).strip().splitlines() or [""])[0][:160]
+            raise ValueError(f"{hint}; calling it on a float64 array of shape "
+                             f"{x.shape} failed with {type(err).__name__}: {first}") from err
+    if shape != x.shape:
+        raise ValueError(f"{hint}; on an input of shape {x.shape} it returned shape {shape}")
+    if not ok:
+        raise ValueError(f"{hint}; it returned non-finite values on finite inputs in [-3, 3]")
+
+
+def _relu(x):
+    return jnp.maximum(x, 0.0)
+
+
+def _linear(x):
+    return x
 
 
 def _gelu(x):
@@ -62,12 +130,16 @@ def _relu_hermite(mean, std, kmax):
     return jnp.stack(coeffs[: kmax + 1]), second, cdf
 
 
+# The shipped activations are known to be valid: they skip the probe, which keeps
+# importing rfdiff free of JAX computations.
+_BUILTIN_FNS = (jnp.tanh, _relu, jsp.erf, _linear, _gelu)
+
 ACTIVATIONS: dict[str, Activation] = {
     "tanh": Activation("tanh", jnp.tanh),
-    "relu": Activation("relu", lambda x: jnp.maximum(x, 0.0), kinks=(0.0,),
+    "relu": Activation("relu", _relu, kinks=(0.0,),
                        hermite_moments=_relu_hermite),
     "erf": Activation("erf", jsp.erf),
-    "linear": Activation("linear", lambda x: x),
+    "linear": Activation("linear", _linear),
     "gelu": Activation("gelu", _gelu),
 }
 
@@ -84,7 +156,8 @@ def activation(spec) -> Activation:
         The :class:`Activation`.
 
     Raises:
-        ValueError: for an unknown name or an object that is not callable.
+        ValueError: for an unknown name, an object that is not callable, or a callable
+            that is not an elementwise JAX-traceable function (see :class:`Activation`).
     """
     if isinstance(spec, Activation):
         return spec

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from .activations import activation as _activation
 from .quadrature import nodes_and_weights
 from .data_spectrum import DataSpectrum, isotropic
-from .._common.validation import positive
+from .._common.validation import positive, positive_int
 from .._common.x64 import float64
 
 __all__ = ["Coefficients", "coefficients"]
@@ -104,9 +104,11 @@ def coefficients(activation="tanh", t=0.1, spectrum: DataSpectrum | None = None,
         :class:`Coefficients`.
 
     Raises:
-        ValueError: for t ≤ 0 or non-finite, or an unknown activation.
+        ValueError: for t ≤ 0 or non-finite, a ``degree`` that is not a positive
+            integer, or an unknown activation, naming the argument and the value.
     """
     t = positive("t", t)
+    degree = positive_int("degree", degree)
     act = _activation(activation)
     spectrum = isotropic() if spectrum is None else spectrum
     return _jitted(act, degree)(t, spectrum.kappa)
