@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import add_command, dimension, emit, log_grid, problem_from_args
+from .._timescales import TimescaleDefinitions
+
+# the flags' defaults are the library's (one home: TimescaleDefinitions)
+_D = TimescaleDefinitions()
 
 
 def register(subparsers):
@@ -28,14 +32,14 @@ def register(subparsers):
                         "computes L_gen(τ = ∞) as its reference")
     g.add_argument("--points", type=int, default=24, help="grid points per axis (default 24)")
     t = p.add_argument_group("phase thresholds")
-    t.add_argument("--gen-factor", type=float, default=2.0,
+    t.add_argument("--gen-factor", type=float, default=_D.gen_factor,
                    help="generalising once E_score is within this factor of its minimum over "
-                        "τ (default 2)")
-    t.add_argument("--mem-fraction", type=float, default=0.5,
+                        f"τ (default {_D.gen_factor:g})")
+    t.add_argument("--mem-fraction", type=float, default=_D.mem_fraction,
                    help="memorising when L_gen reaches this fraction of L_gen(∞) (in (0, 1), "
-                        "default 0.5) ...")
-    t.add_argument("--mem-threshold", type=float, default=0.25,
-                   help="... and at least this value (default 0.25)")
+                        f"default {_D.mem_fraction:g}) ...")
+    t.add_argument("--mem-threshold", type=float, default=_D.mem_threshold,
+                   help=f"... and at least this value (default {_D.mem_threshold:g})")
     c = p.add_argument_group("finite-size confirmation")
     c.add_argument("--confirm-d", type=dimension("confirm-d"), metavar="D",
                    help="confirm points of the map by finite-size runs of dimension D")

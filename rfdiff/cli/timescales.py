@@ -5,24 +5,28 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import add_command, dimension, emit, problem_from_args
+from .._timescales import TimescaleDefinitions
+
+# the flags' defaults are the library's (one home: TimescaleDefinitions)
+_D = TimescaleDefinitions()
 
 
 def register(subparsers):
     p = add_command(subparsers, "timescales", size=False,
                     help="generalisation and memorisation timescales (spectral and from the "
                          "curves)")
-    p.add_argument("--gen-factor", type=float, default=2.0,
+    p.add_argument("--gen-factor", type=float, default=_D.gen_factor,
                    help="tau_gen_reached: first τ where E_score is within this factor of its "
-                        "minimum (> 1, default 2)")
-    p.add_argument("--mem-fraction", type=float, default=0.5,
+                        f"minimum (> 1, default {_D.gen_factor:g})")
+    p.add_argument("--mem-fraction", type=float, default=_D.mem_fraction,
                    help="tau_mem (curve): first τ where L_gen reaches this fraction of "
-                        "L_gen(∞) (in (0, 1), default 0.5)")
-    p.add_argument("--gen-threshold", type=float, default=0.1,
+                        f"L_gen(∞) (in (0, 1), default {_D.mem_fraction:g})")
+    p.add_argument("--gen-threshold", type=float, default=_D.gen_threshold,
                    help="tau_mem_threshold: first τ where L_gen reaches this value "
-                        "(> 0, default 0.1)")
-    p.add_argument("--mem-factor", type=float, default=2.0,
+                        f"(> 0, default {_D.gen_threshold:g})")
+    p.add_argument("--mem-factor", type=float, default=_D.mem_factor,
                    help="tau_mem_score: first τ after the minimum where E_score reaches this "
-                        "multiple of its minimum (> 1, default 2)")
+                        f"multiple of its minimum (> 1, default {_D.mem_factor:g})")
     p.add_argument("--compare-d", type=dimension("compare-d"), metavar="D",
                    help="also measure the curve timescales on a finite-size instance "
                         "(exact method) of dimension D")
