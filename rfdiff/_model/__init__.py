@@ -4,7 +4,7 @@ spectrum, quadrature."""
 from .quadrature import gauss_hermite, nodes_and_weights, normalized_hermite
 from .activations import Activation, activation, ACTIVATIONS
 from .data_spectrum import DataSpectrum, isotropic, two_atom, parse_spectrum
-from .coefficients import Coefficients, coefficients
+from .coefficients import Coefficients, coefficients, compute_coefficients
 from .problem import Problem
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "parse_spectrum",
     "Coefficients",
     "coefficients",
+    "compute_coefficients",
     "Problem",
 ]

@@ -26,7 +26,7 @@ from .data_spectrum import DataSpectrum, isotropic
 from .._common.validation import positive, positive_int
 from .._common.x64 import float64
 
-__all__ = ["Coefficients", "coefficients"]
+__all__ = ["Coefficients", "coefficients", "compute_coefficients"]
 
 
 class Coefficients(NamedTuple):

@@ -6,6 +6,7 @@ from .pipeline import spectral_structure
 from .measures import measure_quadrature
 from .distributions import spectral_cdf, wasserstein1
 from .counts import ROLES, predicted_counts, predicted_masses
+from .implicit_edges import EDGE_ROLES, BulkEdges, bulk_edges_core, Edges, edges
 from .leading_order import (memorisation_edges, memorisation_density, generalisation_edges,
     generalisation_density, population_params)
 
@@ -25,4 +26,9 @@ __all__ = [
     "generalisation_edges",
     "generalisation_density",
     "population_params",
+    "EDGE_ROLES",
+    "BulkEdges",
+    "bulk_edges_core",
+    "Edges",
+    "edges",
 ]

@@ -4,7 +4,7 @@ learning curves."""
 from .params import (SpectralParams, ResolventParams, spectral_params, resolvent_params,
     as_params, spectral_bound, mean_eigenvalue, kappa)
 from .onepoint import (RESIDUAL_TOL, ZETA0, terms, residual, relative_residual, jacobian,
-    expect, solve2, newton, tangent, values, herglotz_ok, asymptotic_start, AdaptivePath,
+    expect, solve2, newton, tangent, values, herglotz_ok, asymptotic_start, at_root, AdaptivePath,
     adaptive, fixed)
 from .resolvent import (ResolventResult, AxisSolution, solve_resolvent, solve_on_grid,
     solve_offsets, resolvent_core, spectral_density, spectral_scale)
@@ -12,8 +12,11 @@ from .two_point import (OnePoint, TwoPoint, one_point, two_point, diagonal_two_p
     one_point_core, two_point_core, two_point_from, pair_table, population_trace,
     SYMMETRY_TOL)
 from .curves import (AsymptoticCurves, ContourPoints, asymptotic_curves, talbot_contour,
-    contour_points, combine_traces, DEFAULT_NODES)
+    contour_points, contour_core, combine_traces, curves_core, LossConstants,
+    loss_constants_core, DEFAULT_NODES)
 from .batched import batched_curves
+from . import functional
+from .functional import Params
 
 __all__ = [
     "SpectralParams",
@@ -38,6 +41,7 @@ __all__ = [
     "herglotz_ok",
     "asymptotic_start",
     "AdaptivePath",
+    "at_root",
     "adaptive",
     "fixed",
     "ResolventResult",
@@ -64,7 +68,13 @@ __all__ = [
     "asymptotic_curves",
     "talbot_contour",
     "contour_points",
+    "contour_core",
     "combine_traces",
+    "curves_core",
+    "LossConstants",
+    "loss_constants_core",
     "DEFAULT_NODES",
     "batched_curves",
+    "functional",
+    "Params",
 ]

@@ -16,34 +16,16 @@ import numpy as np
 
 from .._common import Curves, float64
 from .._model.problem import Problem
-from .curves import DEFAULT_NODES, _core_mirrored, _loss_constants, talbot_contour
+from .curves import DEFAULT_NODES, _loss_constants, curves_core, talbot_contour
 from .params import spectral_params
 
 __all__ = ["batched_curves"]
 
 
-def _point_curves(P, C, tau, zhat, omega):
-    """Curves of one parameter point on a grid of finite τ > 0 or ∞ (jit-able)."""
-    rate = 2.0 * C.delta / C.psi_p
-    inf = jnp.isinf(tau)
-    safe = jnp.where(inf, 1.0, tau)
-    z_f = -zhat[None, :] / (rate * safe[:, None])
-    weight = jnp.broadcast_to(omega, z_f.shape)
-    # τ = ∞: f = U⁻¹ = R(0), split over the first and last slots (weight ½ each) as in
-    # contour_points, so that rows keep the conjugate symmetry the mirrored core uses;
-    # the other slots are weightless real points left of the spectrum
-    n = zhat.shape[0]
-    ends = (jnp.arange(n) == 0) | (jnp.arange(n) == n - 1)
-    z_f = jnp.where(inf[:, None], jnp.where(ends, 0.0 + 0j, -1.0 + 0j)[None, :], z_f)
-    weight = jnp.where(inf[:, None], jnp.where(ends, 0.5 + 0j, 0j)[None, :], weight)
-    z_g = jnp.where(inf[:, None], z_f, z_f / 2.0)
-    return _core_mirrored(P, C, z_f, z_g, weight)
-
-
 @functools.lru_cache(maxsize=None)
 def _compiled(n_devices, per_point_tau):
     tau_axis = 0 if per_point_tau else None
-    batched = jax.vmap(_point_curves, in_axes=(0, 0, tau_axis, None, None))
+    batched = jax.vmap(curves_core, in_axes=(0, 0, tau_axis, None, None))
     if n_devices > 1:
         return jax.pmap(batched, in_axes=(0, 0, tau_axis, None, None))
     return jax.jit(batched)

@@ -43,7 +43,8 @@ from .params import SpectralParams, spectral_bound, spectral_params
 from .two_point import SYMMETRY_TOL, one_point_core, pair_table, population_trace
 
 __all__ = ["AsymptoticCurves", "ContourPoints", "asymptotic_curves", "talbot_contour",
-           "contour_points", "combine_traces", "DEFAULT_NODES"]
+           "contour_points", "contour_core", "combine_traces", "curves_core", "LossConstants",
+           "loss_constants_core", "DEFAULT_NODES"]
 
 #: Default number of Talbot nodes (relative quadrature error ~2e-12).
 DEFAULT_NODES = 24
@@ -123,6 +124,35 @@ def _times(tau):
     return arr
 
 
+def contour_core(tau, rate, pad, zhat, omega):
+    """Jit-able quadrature points of f_τ and g_τ on a grid of times (the one home of the rule).
+
+    Args:
+        tau: (T,) times τ ≥ 0 (``inf`` allowed).
+        rate: c = 2Δ_t/ψ_p.
+        pad: a real point left of the spectrum, for unused slots (weight 0).
+        zhat, omega: :func:`talbot_contour` (N,).
+
+    Returns:
+        ``(z_f, z_g, weight)``, complex arrays of shape (T, N), as in :class:`ContourPoints`.
+    """
+    tau = jnp.asarray(tau)
+    n = zhat.shape[0]
+    finite = jnp.isfinite(tau) & (tau > 0)
+    safe = jnp.where(finite, tau, 1.0)
+    z_f = jnp.where(finite[:, None], -zhat[None, :] / (rate * safe[:, None]), pad + 0j)
+    z_g = jnp.where(finite[:, None], z_f / 2.0, pad + 0j)
+    weight = jnp.where(finite[:, None], omega[None, :], 0j)
+    # τ = ∞: f = U⁻¹ = R(0), split over the first and last slots so that every row stays
+    # symmetric under k → N−1−k with conjugation (the solver uses that symmetry)
+    ends = ((jnp.arange(n) == 0) | (jnp.arange(n) == n - 1))[None, :]
+    inf = jnp.isinf(tau)[:, None]
+    z_f = jnp.where(inf & ends, 0j, z_f)
+    z_g = jnp.where(inf & ends, 0j, z_g)
+    weight = jnp.where(inf & ends, 0.5 + 0j, weight)
+    return z_f, z_g, weight
+
+
 @float64
 def contour_points(problem: Problem, tau, nodes: int = DEFAULT_NODES) -> ContourPoints:
     """Quadrature points and weights of f_τ(U) and g_τ(U) on a grid of times.
@@ -141,21 +171,10 @@ def contour_points(problem: Problem, tau, nodes: int = DEFAULT_NODES) -> Contour
     tau = _times(tau)
     zhat, omega = talbot_contour(nodes)
     rate = 2.0 * problem.delta / problem.psi_p
-    pad = -1.0 - float(spectral_bound(spectral_params(problem)))
-    T, N = tau.size, zhat.size
-    finite = np.isfinite(tau) & (tau > 0)
-    safe = np.where(finite, tau, 1.0)
-    z_f = np.where(finite[:, None], -zhat[None, :] / (rate * safe[:, None]), pad + 0j)
-    z_g = np.where(finite[:, None], z_f / 2.0, pad + 0j)
-    weight = np.where(finite[:, None], omega[None, :], 0j)
-    # τ = ∞: f = U⁻¹ = R(0), split over the first and last slots so that every row stays
-    # symmetric under k → N−1−k with conjugation (the solver uses that symmetry)
-    inf = np.isinf(tau)
-    for k in (0, N - 1):
-        z_f[inf, k] = z_g[inf, k] = 0.0
-        weight[inf, k] = 0.5
-    return ContourPoints(tau, z_f.astype(np.complex128), z_g.astype(np.complex128),
-                         weight.astype(np.complex128).reshape(T, N))
+    pad = -1.0 - spectral_bound(spectral_params(problem))
+    z_f, z_g, weight = contour_core(jnp.asarray(tau), rate, pad, jnp.asarray(zhat),
+                                    jnp.asarray(omega))
+    return ContourPoints(tau, z_f, z_g, weight)
 
 
 # ----------------------------------------------------------------------------- assembly
@@ -192,20 +211,34 @@ def combine_traces(problem: Problem, points: ContourPoints, s_f, s_g, F_pop) -> 
     return Curves(np.asarray(points.tau), train, test, test - train, score)
 
 
-class _LossConstants(NamedTuple):
+class LossConstants(NamedTuple):
+    """The constants of the loss assembly (a pytree of scalars).
+
+    Attributes:
+        psi_p: ψ_p.
+        b2: b_t².
+        delta: Δ_t.
+        score_trace: E_Σ[1/(e^{−2t}λ + Δ_t)] = Tr C⁻¹/d (the score-error offset).
+    """
+
     psi_p: jax.Array
     b2: jax.Array
     delta: jax.Array
-    score_trace: jax.Array  # E_Σ[1/(e^{−2t}λ + Δ)] = Tr C⁻¹/d
+    score_trace: jax.Array
+
+
+def loss_constants_core(psi_p, b2, t, atoms, weights) -> LossConstants:
+    """Jit-able :class:`LossConstants` (the one home of the score-error offset)."""
+    delta = -jnp.expm1(-2.0 * t)
+    trace = jnp.sum(weights / (jnp.exp(-2.0 * t) * atoms + delta), axis=-1)
+    return LossConstants(jnp.asarray(psi_p), jnp.asarray(b2), delta, trace)
 
 
 def _loss_constants(problem):
-    w = np.asarray(problem.spectrum.weights)
-    lam = np.asarray(problem.spectrum.atoms)
-    trace = float(np.sum(w / (math.exp(-2.0 * problem.t) * lam + problem.delta)))
-    b2 = float(problem.coefficients.b) ** 2
-    return _LossConstants(*(jnp.asarray(v, jnp.float64)
-                            for v in (problem.psi_p, b2, problem.delta, trace)))
+    f = functools.partial(jnp.asarray, dtype=jnp.float64)
+    return loss_constants_core(f(problem.psi_p), f(float(problem.coefficients.b) ** 2),
+                               f(problem.t), f(problem.spectrum.atoms),
+                               f(problem.spectrum.weights))
 
 
 def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0):
@@ -230,7 +263,7 @@ def _mirror(sol):
     return jax.tree_util.tree_map(full, sol)
 
 
-def _core_mirrored(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
+def _core_mirrored(P: SpectralParams, C: LossConstants, z_f, z_g, weight):
     """Jit-able, for rows with slot N−1−k the conjugate of slot k (:func:`contour_points`):
     one-point solves at the first half of the nodes only, and the (first half) × (all)
     two-point table; Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...).
@@ -258,7 +291,23 @@ def _core_mirrored(P: SpectralParams, C: _LossConstants, z_f, z_g, weight):
     return train, test, score, converged & finite, residual
 
 
-_core_jit = jax.jit(_core_mirrored)
+def curves_core(P: SpectralParams, C: LossConstants, tau, zhat, omega):
+    """Jit-able curves of one parameter point on a grid of times τ ≥ 0 (``inf`` allowed).
+
+    Args:
+        P: spectral parameters; C: loss constants (both may be traced).
+        tau: (T,) times.
+        zhat, omega: :func:`talbot_contour`.
+
+    Returns:
+        ``(train, test, score, converged, residual)``, arrays of shape (T,).
+    """
+    pad = -1.0 - spectral_bound(P)
+    z_f, z_g, weight = contour_core(tau, 2.0 * C.delta / C.psi_p, pad, zhat, omega)
+    return _core_mirrored(P, C, z_f, z_g, weight)
+
+
+_curves_jit = jax.jit(curves_core)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -307,10 +356,10 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
     # pad the grid to a power of two so that few array shapes are ever compiled
     T = tau.size
     padded = np.concatenate([tau, np.ones(_bucket(T) - T)])
-    pts = contour_points(problem, padded, nodes)
-    train, test, score, converged, residual = _core_jit(
-        P, _loss_constants(problem), jnp.asarray(pts.z_f), jnp.asarray(pts.z_g),
-        jnp.asarray(pts.weight))
+    zhat, omega = talbot_contour(nodes)
+    train, test, score, converged, residual = _curves_jit(
+        P, _loss_constants(problem), jnp.asarray(padded), jnp.asarray(zhat),
+        jnp.asarray(omega))
     train, test, score, converged, residual = (np.asarray(v)[:T] for v in
                                                (train, test, score, converged, residual))
     converged = converged.astype(bool)

@@ -56,7 +56,7 @@ from .params import SpectralParams, kappa, mean_eigenvalue
 
 __all__ = ["RESIDUAL_TOL", "ZETA0", "terms", "residual", "relative_residual", "jacobian",
            "expect", "solve2", "newton", "tangent", "values", "herglotz_ok", "asymptotic_start",
-           "AdaptivePath", "adaptive", "fixed"]
+           "at_root", "AdaptivePath", "adaptive", "fixed"]
 
 #: Largest relative residual of a converged one-point solution.
 RESIDUAL_TOL = 1e-10
@@ -151,6 +151,37 @@ def newton(x, w, P: SpectralParams, iters: int):
     return jax.lax.fori_loop(0, iters, body, x)
 
 
+@jax.custom_jvp
+def at_root(x, w, P: SpectralParams):
+    """Attach implicit-function derivatives to a converged root x of F(x; w, P) = 0.
+
+    The value is ``x`` itself. Its derivative is dx = −J⁻¹ (∂F/∂w dw + ∂F/∂P dP) with
+    J = ∂F/∂x at the root (the implicit-function theorem), whatever iterations produced
+    ``x``: the solvers run their loops on ``jax.lax.stop_gradient`` of their inputs, so
+    that no derivative is taken through the continuation loops (``while_loop`` has no reverse-mode
+    rule, and differentiating Newton iterations would only approximate this derivative).
+    Forward mode uses the rule below; reverse mode transposes its tangent map, which is
+    linear in (dw, dP).
+
+    Args:
+        x: (q, r), a converged root.
+        w: its shifted spectral parameter z − s_t².
+        P: the parameters.
+
+    Returns:
+        ``x``.
+    """
+    return x
+
+
+@at_root.defjvp
+def _at_root_jvp(primals, tangents):
+    x, w, P = primals
+    _, dw, dP = tangents
+    _, dF = jax.jvp(lambda w, P: residual(x, w, P), (w, P), (dw, dP))
+    return x, -solve2(jacobian(x, w, P), dF)
+
+
 def tangent(x, w, P: SpectralParams):
     """dx/dz along the solution: −J⁻¹ ∂F/∂w (only F_q depends on w: ∂F_q/∂w = −q)."""
     dfdw = jnp.stack([-x[0], jnp.zeros_like(x[0])])
@@ -236,6 +267,9 @@ def adaptive(lam, eps_final, eps_start, P: SpectralParams) -> AdaptivePath:
     Returns:
         :class:`AdaptivePath`.
     """
+    # the continuation runs on values only; derivatives come from at_root at the end
+    lam_in, P_in = lam, P
+    lam, eps_final, eps_start, P = jax.lax.stop_gradient((lam, eps_final, eps_start, P))
     w0 = lam + 1j * eps_start
     x0 = newton(asymptotic_start(w0, P), w0, P, 2 * _ADAPT_NEWTON)
     ok0 = (relative_residual(x0, w0, P) < _ACCEPT_TOL) & _signs_ok(x0, w0, P)
@@ -268,7 +302,9 @@ def adaptive(lam, eps_final, eps_start, P: SpectralParams) -> AdaptivePath:
         )
 
     st = jax.lax.while_loop(cond, body, state)
-    return AdaptivePath(st.x, lam + 1j * st.eps, st.done, st.steps)
+    w_end = lam_in + 1j * st.eps
+    x_end = at_root(st.x, w_end, P_in)
+    return AdaptivePath(x_end, w_end, st.done, st.steps)
 
 
 # ----------------------------------------------------------------------------- fixed
@@ -293,6 +329,9 @@ def fixed(w, eps0, P: SpectralParams):
         (q, r) at w, a (2,) complex array (check it with :func:`relative_residual` and
         :func:`herglotz_ok`).
     """
+    # the continuation runs on values only; derivatives come from at_root at the end
+    w_in, P_in = w, P
+    w, eps0, P = jax.lax.stop_gradient((w, eps0, P))
     w0 = w + 1j * eps0
     x = newton(asymptotic_start(w0, P), w0, P, _NEWTON_FINAL)
 
@@ -305,4 +344,5 @@ def fixed(w, eps0, P: SpectralParams):
         return newton(pred, w_new, P, _NEWTON_PER_STEP)
 
     x = jax.lax.fori_loop(1, _FIXED_STEPS + 1, step, x)
-    return newton(x, w, P, _NEWTON_FINAL)
+    x = newton(x, w, P, _NEWTON_FINAL)
+    return at_root(x, w_in, P_in)
