@@ -15,7 +15,9 @@
 """
 
 from ._model import (isotropic, two_atom, parse_spectrum, ACTIVATIONS)
+from ._model import digits, standardize  # real data (scikit-learn extra)
 from ._finite import (draw, weights_at, losses_of, log_steps)
+from ._finite import RealDataComparison, real_data_comparison  # real data vs surrogate
 from ._timescales import (fit_power_law, first_crossing, GLOSSARY, TIMESCALES_TAU,
                           GENERATION_TAU, DIFFUSION_TIME_TAU, LOSS_TAU, reference_tau,
                           PhaseThresholds)
@@ -37,6 +39,7 @@ __all__ = [
     "describe_study",
     "DIFFUSION_TIME_TAU",
     "diffusion_times",
+    "digits",
     "draw",
     "EmpiricalScore",
     "expected_covariance",
@@ -61,10 +64,13 @@ __all__ = [
     "parse_spectrum",
     "phase_labels",
     "PhaseThresholds",
+    "RealDataComparison",
+    "real_data_comparison",
     "reference_tau",
     "simulated_size_boundary",
     "simulated_time_boundaries",
     "sliced_wasserstein",
+    "standardize",
     "study_from_dict",
     "time_grid",
     "TIMESCALES_TAU",

@@ -5,6 +5,7 @@ from .instance import Instance, finite_size_instance, draw
 from .flow import (Flow, Curves, gradient_flow, learning_curves, weights_at, losses_of,
                    phi1)
 from .training import gradient_descent, noisy_training, log_steps
+from .real_data import RealDataComparison, real_data_comparison
 
 __all__ = [
     "Instance",
@@ -20,4 +21,6 @@ __all__ = [
     "gradient_descent",
     "noisy_training",
     "log_steps",
+    "RealDataComparison",
+    "real_data_comparison",
 ]

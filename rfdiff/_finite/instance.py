@@ -25,6 +25,11 @@ interface (THEORY.md §3, §6):
 
 For the score error E_score = (1/d) E_{x∼P_t}‖M σ(W̃x) + C⁻¹x‖², C = e^{−2t}Σ + Δ_t I, an
 instance also carries S = E[σ(W̃x) xᵀ] C⁻¹ (p×d) and Tr(C⁻¹)/d.
+
+W, the training points X and a held-out sample X_test may be given instead of drawn (any
+data distribution); the population matrices then come from X_test, with their estimated
+statistical error, and the score error refers to the Gaussian surrogate of the data (see
+:mod:`rfdiff._finite.given`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._common.memory import check_fits
 from .._model.problem import Problem
@@ -43,6 +49,7 @@ from .._common.x64 import float64
 from .mehler import (_coeff_kernel, block_layout, coefficient_blocks,  # noqa: F401
                      mehler_matrix, off_diagonal_max, truncation)
 from .timing import timed
+from .given import given_arrays, held_out_gaussian_equivalent, held_out_population
 
 __all__ = ["Instance", "finite_size_instance", "draw"]
 
@@ -232,19 +239,35 @@ def _gaussian_equivalent(problem, Wt, X, lam, key):
 
 
 @float64
-def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = "exact", *,
+def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
+                         method: str = "exact", *, X=None, W=None, X_test=None,
                          noise_draws: int = 100, mehler_tol: float = 1e-10,
                          max_mehler_terms: int = 40, degree: int | None = None,
                          memory_limit: int | None = None) -> Instance:
-    """Draw W and the training set and build U, V, Ũ, Ṽ, S for a finite size.
+    """Draw (or take) W and the training set and build U, V, Ũ, Ṽ, S for a finite size.
 
     Args:
         problem: the :class:`Problem` (ψ_p, ψ_n, t, activation, ρ_Σ).
-        d: input dimension; p = round(ψ_p d), n = round(ψ_n d).
+        d: input dimension; p = round(ψ_p d), n = round(ψ_n d). May be None when an array
+            is given (d is then its number of columns); when both are given they must agree.
         seed: seed of the draw of W, X (and of the noise for Monte Carlo / Ω for the
             Gaussian-equivalent matrices). The same seed gives the same W and X for every
             method, so methods can be compared on one draw.
         method: ``"exact"``, ``"monte_carlo"`` or ``"gaussian_equivalent"``.
+        X: training points, shape (n, d), one data point per row, any distribution;
+            default: drawn from N(0, diag(ρ_Σ eigenvalues)) with the seed. Used as given
+            (no centring).
+        W: feature weights, shape (p, d), N(0, 1)-scaled entries (the model uses W/√d);
+            default: drawn with the seed. Passing the arrays that :func:`draw` gives for
+            the seed (X as ``draw(...)[1].T``) reproduces the drawn instance bit for bit.
+        X_test: held-out points, shape (N, d), N ≥ 10, from the law of X (needs X). With
+            it Ũ, Ṽ, S are held-out averages (exact in the noise), ``info`` reports
+            ``population="held_out"``, ``held_out`` (N), ``population_error`` (relative
+            errors of Ũ, Ṽ, S estimated from the two halves of X_test) and
+            ``score_reference="gaussian_surrogate"`` (the score error is measured against
+            the score of the Gaussian with the data's second moment). Without it the
+            population is the problem's Gaussian law in closed form
+            (``population="gaussian"``, ``score_reference="exact"``).
         noise_draws: K, noise draws per training point (``monte_carlo`` only).
         mehler_tol: bound on the absolute truncation error of every off-diagonal entry
             (``exact``; population matrices also for ``monte_carlo``).
@@ -255,14 +278,21 @@ def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = 
         memory_limit: bytes allowed (default 80 % of physical memory).
 
     Returns:
-        :class:`Instance`.
+        :class:`Instance`; with X given, ``info["data_kappa"]`` is Tr Σ̂/d of the training
+        points (compare with ``problem.spectrum.kappa``, which sets the coefficients).
 
     Raises:
-        ValueError: for a bad size, method or tolerance, or (MemoryPlanError, a ValueError)
+        ValueError: for a bad size, method or tolerance; for bad arrays (not numeric or
+            2-D, NaN or infinite entries, d, n or p that disagree with d or
+            ``problem.sizes(d)``, constant data, a zero row of W, X_test without X or with
+            fewer than 10 rows), naming the argument; or (MemoryPlanError, a ValueError)
             when the estimated peak memory exceeds ``memory_limit``.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    if d is not None:
+        d = positive_int("d", d)
+    d, W_given, X_given, X_test = given_arrays(problem, d, X, W, X_test)
     d = positive_int("d", d)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -272,27 +302,45 @@ def finite_size_instance(problem: Problem, d: int, seed: int = 0, method: str = 
     act = problem.activation
     degree = degree or (64 if act.kinks else 200)
     p, n = problem.sizes(d)
+    # the held-out halves take the place of the training points in the buffers
+    cols = n if X_test is None else max(n, X_test.shape[1] - X_test.shape[1] // 2)
     # rows of the quadrature sub-chunk (a bounded (rows, n, nodes) buffer)
-    chunk = block_layout(p, n, degree, True)[0]
+    chunk = block_layout(p, cols, degree, True)[0]
     check_fits(f"finite-size instance (method={method}, d={d}, p={p}, n={n})",
-               _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, chunk),
+               _estimate_bytes(method, p, d, cols, kmax, degree, noise_draws, chunk),
                memory_limit)
     W, X, lam = timed("draw", draw, problem, d, seed)
+    if W_given is not None:
+        W = W_given
+    if X_given is not None:
+        X = X_given
     Wt = W / math.sqrt(d)
     # a stream of its own: fold_in(key, 1) would equal split(key)[1], the data stream
     noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
     info: dict = {"method": method}
     if method == "gaussian_equivalent":
         U, V, U_pop, V_pop, S, score_trace = _gaussian_equivalent(problem, Wt, X, lam, noise_key)
+        if X_test is not None:
+            U_pop, score_trace, extra = held_out_gaussian_equivalent(problem, Wt, X_test)
+            info.update(extra)
     else:
-        U_pop, V_pop, S, score_trace, Kp, bp = _population(problem, act, Wt, lam, kmax,
-                                                           degree, mehler_tol)
-        info.update(population_mehler_terms=Kp, population_mehler_bound=bp)
+        if X_test is None:
+            U_pop, V_pop, S, score_trace, Kp, bp = _population(problem, act, Wt, lam, kmax,
+                                                               degree, mehler_tol)
+            info.update(population_mehler_terms=Kp, population_mehler_bound=bp)
+        else:
+            U_pop, V_pop, S, score_trace, extra = held_out_population(
+                problem, act, Wt, X_test, kmax, degree, mehler_tol)
+            info.update(extra)
         if method == "exact":
             U, V, K, bound = _exact_train(problem, act, Wt, X, kmax, degree, mehler_tol)
             info.update(mehler_terms=K, mehler_bound=bound)
         else:
             U, V = _monte_carlo_train(problem, act, Wt, X, noise_key, noise_draws)
             info.update(noise_draws=noise_draws)
+    if X_test is None and (X_given is not None or W_given is not None):
+        info.update(population="gaussian", score_reference="exact")
+    if X_given is not None:
+        info.update(data_kappa=float(np.mean(X_given**2)))
     return Instance(problem, d, p, n, method, W, X, lam, U, V, U_pop, V_pop, S,
                     score_trace, info)

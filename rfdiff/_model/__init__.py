@@ -6,6 +6,7 @@ from .activations import Activation, activation, ACTIVATIONS
 from .data_spectrum import DataSpectrum, isotropic, two_atom, parse_spectrum
 from .coefficients import Coefficients, coefficients, compute_coefficients
 from .problem import Problem
+from .datasets import digits, standardize
 
 __all__ = [
     "gauss_hermite",
@@ -22,4 +23,6 @@ __all__ = [
     "coefficients",
     "compute_coefficients",
     "Problem",
+    "digits",
+    "standardize",
 ]

@@ -1,8 +1,14 @@
-"""``rfdiff simulate``: finite-size learning curves of one draw."""
+"""``rfdiff simulate``: finite-size learning curves of one draw.
+
+With ``--data FILE.npy`` the training points are read from a file (n × d, one point per
+row) instead of drawn; ``--test-data`` gives held-out points for the population matrices
+and ``--features`` the weights W (p × d). Sizes come from the files: ``--d``, ``--psi-n``
+and ``--psi-p`` default to the file's d, n/d and p/d, and explicit values must agree.
+"""
 
 from __future__ import annotations
 
-from ._common import add_command, add_tau_flags, emit, problem_from_args, tau_grid
+from ._common import MODEL_DEFAULTS, add_command, add_tau_flags, emit, problem_from_args, tau_grid
 
 TAU_MAX = 1e5
 
@@ -15,20 +21,64 @@ def register(subparsers):
                    help="how U, V are built (default exact)")
     p.add_argument("--noise-draws", type=int, default=100,
                    help="noise draws per point for --method monte_carlo (default 100)")
+    g = p.add_argument_group("given arrays (.npy files)")
+    g.add_argument("--data", metavar="FILE",
+                   help="training points, an (n, d) array: d and psi_n default to the file's")
+    g.add_argument("--test-data", metavar="FILE",
+                   help="held-out points (N, d), N >= 10, for the population matrices "
+                        "(needs --data); default: the Gaussian law of --sigma")
+    g.add_argument("--features", metavar="FILE",
+                   help="feature weights W, a (p, d) array with N(0, 1)-scaled entries: "
+                        "psi_p defaults to the file's p/d")
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=100)
-    p.set_defaults(func=run)
+    # None marks "not given", so that the files can supply the sizes (see _sizes)
+    p.set_defaults(func=run, d=None, psi_n=None, psi_p=None)
+
+
+def _load(flag: str, path: str):
+    import numpy as np
+
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ValueError(f"--{flag}: no such file {path!r}") from None
+    except (OSError, ValueError) as err:  # not an .npy file, or an object array
+        raise ValueError(f"--{flag}: cannot read {path!r} as a .npy array ({err})") from None
+    if not hasattr(arr, "ndim") or arr.ndim != 2:
+        shape = getattr(arr, "shape", None)
+        raise ValueError(f"--{flag}: {path!r} must hold a 2-D array, got shape {shape}")
+    return arr
+
+
+def _sizes(args, X, W):
+    """Fill --d, --psi-n, --psi-p that were not given: from the files, else the defaults."""
+    ref = X if X is not None else W
+    if args.d is None:
+        args.d = ref.shape[1] if ref is not None else MODEL_DEFAULTS["d"]
+    if args.psi_n is None:
+        args.psi_n = X.shape[0] / args.d if X is not None else MODEL_DEFAULTS["psi_n"]
+    if args.psi_p is None:
+        args.psi_p = W.shape[0] / args.d if W is not None else MODEL_DEFAULTS["psi_p"]
 
 
 def run(args) -> int:
     from .._finite import finite_size_instance, gradient_flow, learning_curves
 
+    X = _load("data", args.data) if args.data else None
+    X_test = _load("test-data", args.test_data) if args.test_data else None
+    W = _load("features", args.features) if args.features else None
+    if X_test is not None and X is None:
+        raise ValueError("--test-data needs --data (held-out points of the same data)")
+    _sizes(args, X, W)
     problem = problem_from_args(args)
     tau = tau_grid(args, TAU_MAX)
     inst = finite_size_instance(problem, args.d, seed=args.seed, method=args.method,
-                                noise_draws=args.noise_draws)
+                                noise_draws=args.noise_draws, X=X, W=W, X_test=X_test)
     curves = learning_curves(gradient_flow(inst), tau)
+    files = {k: v for k, v in (("data", args.data), ("test_data", args.test_data),
+                               ("features", args.features)) if v}
     parameters = {**problem.params(), "d": args.d, "p": inst.p, "n": inst.n, "seed": args.seed,
-                  **{k: v for k, v in inst.info.items() if k != "method"}}
+                  **files, **{k: v for k, v in inst.info.items() if k != "method"}}
 
     def figure():
         from ..plot import new_figure, plot_curves
