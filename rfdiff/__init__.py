@@ -41,6 +41,7 @@ from ._phase import (phase_map_time, phase_map_size, PhaseMap, time_boundaries, 
                      simulated_phase, diffusion_time_dependence, DiffusionTimeDependence)
 from ._generation import (score_field, ScoreField, sample, generation_curve, GenerationCurve,
                           memorisation_study, MemorisationStudy, sample_metrics)
+from ._io import load
 
 __all__ = [
     "Activation",
@@ -62,6 +63,7 @@ __all__ = [
     "gradient_flow",
     "Instance",
     "learning_curves",
+    "load",
     "memorisation_study",
     "MemorisationStudy",
     "MemoryPlanError",

@@ -1,6 +1,6 @@
 """Shared machinery: argument checks, float64 evaluation, memory planning."""
 
-from .validation import positive, nonnegative, finite, positive_int
+from .validation import positive, nonnegative, finite, positive_int, seed_int
 from .x64 import float64, to_numpy
 from .status import Status, NotConvergedError, status_of, check_converged
 from .curves import Curves, CURVE_KEYS
@@ -17,6 +17,7 @@ __all__ = [
     "nonnegative",
     "finite",
     "positive_int",
+    "seed_int",
     "float64",
     "to_numpy",
     "available_bytes",

@@ -20,17 +20,19 @@ def available_bytes() -> int:
     return int(0.8 * total)
 
 
-def check_fits(what: str, estimate_bytes: float, limit_bytes: int | None = None) -> None:
+def check_fits(what: str, estimate_bytes: float, limit_bytes: int | None = None, *,
+               remedy: str = "reduce d, psi_p or psi_n") -> None:
     """Raise :class:`MemoryPlanError` when ``estimate_bytes`` exceeds the limit.
 
     Args:
         what: description of the computation, used in the message.
         estimate_bytes: planned peak memory.
         limit_bytes: budget (default :func:`available_bytes`).
+        remedy: what to reduce, appended to the message.
     """
     limit = available_bytes() if limit_bytes is None else int(limit_bytes)
     if estimate_bytes > limit:
         raise MemoryPlanError(
             f"{what} needs about {estimate_bytes / 2**30:.2f} GiB, more than the "
-            f"{limit / 2**30:.2f} GiB available (memory_limit); reduce d, psi_p or psi_n"
+            f"{limit / 2**30:.2f} GiB available (memory_limit); {remedy}"
         )

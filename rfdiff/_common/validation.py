@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 
-__all__ = ["positive", "nonnegative", "finite", "positive_int"]
+__all__ = ["positive", "nonnegative", "finite", "positive_int", "seed_int"]
 
 
 def _not_a_number(value) -> bool:
@@ -66,3 +66,25 @@ def positive_int(name: str, value) -> int:
     if as_int != value or as_int < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return as_int
+
+
+# jax.random.PRNGKey takes a signed 64-bit integer
+_SEED_MIN, _SEED_MAX = -2**63, 2**63 - 1
+
+
+def seed_int(name: str, value) -> int:
+    """Return ``value`` as an int, or raise ValueError unless it is an integer seed that
+    fits a signed 64-bit integer (the range of ``jax.random.PRNGKey``).
+
+    Python and NumPy integers are accepted; booleans, strings and floats (even 3.0: a
+    seed is a label, not a quantity) are not.
+    """
+    dtype = getattr(value, "dtype", None)
+    integral = isinstance(value, int | np.integer) or (
+        dtype is not None and dtype.kind in "iu" and np.ndim(value) == 0)  # a JAX scalar
+    if isinstance(value, bool | np.bool_) or not integral:
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if not _SEED_MIN <= value <= _SEED_MAX:
+        raise ValueError(f"{name} must be an integer in [-2**63, 2**63 - 1], got {value!r}")
+    return value

@@ -6,8 +6,10 @@ from .flow import (Flow, Curves, gradient_flow, learning_curves, weights_at, los
                    phi1)
 from .training import gradient_descent, noisy_training, log_steps
 from .real_data import RealDataComparison, real_data_comparison
+from .given import given_arrays
 
 __all__ = [
+    "given_arrays",
     "Instance",
     "finite_size_instance",
     "draw",

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .instance import Instance
-from .._common import Curves, float64
+from .._common import Curves, check_fits, float64
 
 __all__ = ["Flow", "Curves", "gradient_flow", "learning_curves", "weights_at", "losses_of", "phi1"]
 
@@ -214,11 +214,19 @@ def learning_curves(flow: Flow, tau) -> Curves:
         :class:`Curves` (one vectorised evaluation for the whole grid).
 
     Raises:
-        ValueError: for negative or NaN times.
+        ValueError: if ``flow`` is not a :class:`Flow`, for an empty grid or negative or
+            NaN times, or (MemoryPlanError) when the (T, p) mode weights would not fit.
     """
+    if not isinstance(flow, Flow):
+        raise ValueError(f"flow must be a rfdiff.Flow, got {flow!r}")
     tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
     if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
         raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
+    if tau.size == 0:
+        raise ValueError("tau must hold at least one time, got an empty grid")
+    # about a dozen (T, p) float64 arrays live at once in the compiled evaluation
+    check_fits(f"learning curves on {tau.size} times (p={flow.instance.p})",
+               12 * 8 * tau.size * flow.instance.p, remedy="use fewer times")
     from .timing import timed  # stage times for benchmarks; a plain call otherwise
 
     train, test, score = timed("curves", _curves, flow, tau)

@@ -42,12 +42,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._common import Status
 from .._common.memory import check_fits
 from .._model.problem import Problem
-from .._common.validation import positive, positive_int
+from .._common.validation import positive, positive_int, seed_int
 from .._common.x64 import float64
-from .mehler import (_coeff_kernel, block_layout, coefficient_blocks,  # noqa: F401
-                     mehler_matrix, off_diagonal_max, truncation)
+from .mehler import (_coeff_kernel, block_layout, check_truncation,  # noqa: F401
+                     coefficient_blocks, mehler_matrix, off_diagonal_max, truncation)
 from .timing import timed
 from .given import given_arrays, held_out_gaussian_equivalent, held_out_population
 
@@ -113,13 +114,13 @@ def draw(problem: Problem, d: int, seed: int = 0):
 
     Raises:
         ValueError: if ``problem`` is not a :class:`Problem` or ``d`` is not a positive
-            integer, naming the argument and the value.
-        TypeError: from JAX, if ``seed`` is not an integer.
-        OverflowError: from JAX, if ``seed`` does not fit a signed 64-bit integer.
+            integer, naming the argument and the value; if ``seed`` is not an integer
+            that fits a signed 64-bit integer.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
     d = positive_int("d", d)
+    seed = seed_int("seed", seed)
     p, n = problem.sizes(d)
     kw, kx = jax.random.split(jax.random.PRNGKey(seed))
     lam = jnp.asarray(problem.spectrum.eigenvalues(d))
@@ -243,7 +244,7 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
                          method: str = "exact", *, X=None, W=None, X_test=None,
                          noise_draws: int = 100, mehler_tol: float = 1e-10,
                          max_mehler_terms: int = 40, degree: int | None = None,
-                         memory_limit: int | None = None) -> Instance:
+                         memory_limit: int | None = None, throw: bool = False) -> Instance:
     """Draw (or take) W and the training set and build U, V, Ũ, Ṽ, S for a finite size.
 
     Args:
@@ -272,10 +273,14 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
         mehler_tol: bound on the absolute truncation error of every off-diagonal entry
             (``exact``; population matrices also for ``monte_carlo``).
         max_mehler_terms: largest Mehler order considered; if the bound is not met there,
-            ``info["mehler_bound"]`` reports what was achieved.
+            ``info["mehler_bound"]`` reports what was achieved (see ``throw``).
         degree: quadrature degree (default 200 for smooth activations, 64 per panel with
             kinks).
         memory_limit: bytes allowed (default 80 % of physical memory).
+        throw: raise :class:`rfdiff.NotConvergedError` when a Mehler tail bound misses
+            ``mehler_tol``. By default ``info["mehler_status"]`` records it
+            (``"not_converged"``), with a RuntimeWarning naming the remedy when the bound
+            exceeds 1e-6 of the matrix's mean diagonal.
 
     Returns:
         :class:`Instance`; with X given, ``info["data_kappa"]`` is Tr Σ̂/d of the training
@@ -287,6 +292,7 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
             ``problem.sizes(d)``, constant data, a zero row of W, X_test without X or with
             fewer than 10 rows), naming the argument; or (MemoryPlanError, a ValueError)
             when the estimated peak memory exceeds ``memory_limit``.
+        NotConvergedError: with ``throw=True``, see above.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
@@ -294,6 +300,7 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
         d = positive_int("d", d)
     d, W_given, X_given, X_test = given_arrays(problem, d, X, W, X_test)
     d = positive_int("d", d)
+    seed = seed_int("seed", seed)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     noise_draws = positive_int("noise_draws", noise_draws)
@@ -328,16 +335,23 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
             U_pop, V_pop, S, score_trace, Kp, bp = _population(problem, act, Wt, lam, kmax,
                                                                degree, mehler_tol)
             info.update(population_mehler_terms=Kp, population_mehler_bound=bp)
+            status = check_truncation("population", bp, mehler_tol, kmax,
+                                      float(jnp.mean(jnp.diag(U_pop))), throw=throw)
         else:
             U_pop, V_pop, S, score_trace, extra = held_out_population(
                 problem, act, Wt, X_test, kmax, degree, mehler_tol)
             info.update(extra)
+            status = Status.SUCCESSFUL
         if method == "exact":
             U, V, K, bound = _exact_train(problem, act, Wt, X, kmax, degree, mehler_tol)
             info.update(mehler_terms=K, mehler_bound=bound)
+            status = max(status, check_truncation("train", bound, mehler_tol, kmax,
+                                                  float(jnp.mean(jnp.diag(U))),
+                                                  throw=throw))
         else:
             U, V = _monte_carlo_train(problem, act, Wt, X, noise_key, noise_draws)
             info.update(noise_draws=noise_draws)
+        info.update(mehler_status=status.name.lower())
     if X_test is None and (X_given is not None or W_given is not None):
         info.update(population="gaussian", score_reference="exact")
     if X_given is not None:

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._common import NotConvergedError, Status
 from .._model.quadrature import nodes_and_weights, normalized_hermite
 
 # quadrature buffer (rows × n × nodes) per sub-chunk, in entries: small enough to stay in
@@ -233,6 +235,43 @@ def truncation(mean_sq_coeffs, second, rmax: float, tol: float, kmax: int):
     ok = np.nonzero(bounds <= tol)[0]
     K = int(ok[0]) if ok.size else kmax
     return K, float(bounds[K])
+
+
+# a tail bound above this fraction of the matrix's scale (its mean diagonal) could show in
+# the losses' sixth digit: warn; a bound below it but above mehler_tol is recorded only
+WARN_RELATIVE = 1e-6
+
+
+def check_truncation(what: str, bound: float, tol: float, kmax: int, scale: float, *,
+                     throw: bool = False) -> Status:
+    """The status of a Mehler truncation; a warning or an error when it misses its target.
+
+    Args:
+        what: the matrix (``"train"``, ``"population"``), named in the message.
+        bound: the bound achieved at order ``kmax``.
+        tol: the target (``mehler_tol``).
+        kmax: the largest order considered (``max_mehler_terms``).
+        scale: the mean diagonal entry of the matrix (E σ²).
+        throw: raise :class:`rfdiff.NotConvergedError` whenever ``bound > tol``.
+
+    Returns:
+        :class:`rfdiff.Status`: ``SUCCESSFUL`` when ``bound <= tol``, else
+        ``NOT_CONVERGED`` (with a RuntimeWarning naming the remedy when the bound also
+        exceeds ``WARN_RELATIVE × scale``).
+
+    Raises:
+        NotConvergedError: with ``throw=True`` when the bound misses the target.
+    """
+    if bound <= tol:
+        return Status.SUCCESSFUL
+    msg = (f"finite_size_instance: the {what} Mehler series misses mehler_tol {tol:.3g} at "
+           f"order {kmax} (tail bound {bound:.3g}, {bound / scale:.2g} of the mean "
+           "diagonal); raise max_mehler_terms or d, or use method='monte_carlo'")
+    if throw:
+        raise NotConvergedError(msg)
+    if bound > WARN_RELATIVE * scale:
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+    return Status.NOT_CONVERGED
 
 
 def off_diagonal_max(R) -> float:

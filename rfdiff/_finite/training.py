@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +24,7 @@ import numpy as np
 
 from .flow import Curves, losses_of
 from .instance import Instance
+from .._common.status import NotConvergedError
 from .._common.validation import positive, positive_int
 from .._common.x64 import float64
 
@@ -58,12 +60,14 @@ def log_steps(steps: int, points: int) -> np.ndarray:
 def _curves_from(inst, ks, eta, Ms):
     train, test, score = losses_of(inst, Ms)
     tau = jnp.asarray(ks, dtype=jnp.float64) * eta / inst.d**2
-    return Curves(tau, train, test, test - train, score)
+    with np.errstate(invalid="ignore"):  # inf − inf after a divergence, which is flagged
+        gen = test - train
+    return Curves(tau, train, test, gen, score)
 
 
 @float64
 def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 50,
-                     M0=None) -> Curves:
+                     M0=None, *, throw: bool = True) -> Curves:
     """Full-batch gradient descent on the exact (noise-averaged) training loss.
 
     Args:
@@ -72,13 +76,20 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
         steps: number of steps.
         points: about how many log-spaced steps to log.
         M0: initial M = A/√p (default 0).
+        throw: raise :class:`rfdiff.NotConvergedError` when the training diverges
+            (default). With ``throw=False`` the curves are returned with ``converged``
+            False from the first logged step whose train loss grew, and a RuntimeWarning.
 
     Returns:
         :class:`Curves` at the logged steps (τ = kη/d²).
 
     Raises:
         ValueError: for η ≤ 0 or a bad step count.
+        NotConvergedError: with ``throw=True``, when the train loss grows (η above the
+            stability limit 2/λ_max of the step).
     """
+    if not isinstance(instance, Instance):
+        raise ValueError(f"instance must be a rfdiff.Instance, got {instance!r}")
     eta = positive("eta", eta)
     ks = log_steps(steps, points)
     p = instance.problem
@@ -88,7 +99,28 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
     M = jnp.zeros((instance.d, instance.p)) if M0 is None else jnp.asarray(M0, jnp.float64)
     segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
     Ms = _gd_scan(instance.U, instance.V.T, M, segs, a, b)
-    return _curves_from(instance, ks, eta, Ms)
+    return _check_descent(_curves_from(instance, ks, eta, Ms), instance, eta, a, throw)
+
+
+def _check_descent(curves: Curves, instance, eta: float, a: float, throw: bool) -> Curves:
+    """Flag a diverging descent: on a convex quadratic loss a stable step never raises
+    the train loss, so a growth beyond rounding means η is past the stability limit."""
+    train = np.asarray(curves.train_loss)
+    prev = np.concatenate([[np.inf], np.minimum.accumulate(train)[:-1]])
+    grew = ~np.isfinite(train) | (train > prev * (1 + 1e-9) + 1e-12)
+    if not grew.any():
+        return curves
+    first = int(np.argmax(grew))
+    converged = np.arange(train.size) < first
+    # the step M ← M(I − aU) − ... is stable for a·λ_max(U) < 2, a ∝ η
+    limit = 2 * eta / (a * float(np.linalg.eigvalsh(np.asarray(instance.U))[-1]))
+    msg = (f"gradient_descent diverged: the train loss grew to {train[first]:.3g} at "
+           f"tau = {float(curves.tau[first]):.3g}; eta = {eta:g} is past the stability "
+           f"limit eta < {limit:.3g}; lower eta")
+    if throw:
+        raise NotConvergedError(msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    return curves._replace(converged=jnp.asarray(converged))
 
 
 @jax.jit

@@ -142,7 +142,7 @@ def _check_times_array(times):
 
 @float64
 def score_field(problem: Problem, d: int, times=None, seed: int = 0, method: str = "exact",
-                *, loss_tau=None, **instance_kwargs) -> ScoreField:
+                *, loss_tau=None, progress=None, **instance_kwargs) -> ScoreField:
     """Train (in closed form) one random-features score per diffusion time, on one draw.
 
     Args:
@@ -156,6 +156,8 @@ def score_field(problem: Problem, d: int, times=None, seed: int = 0, method: str
             depends on the seed only) or ``"monte_carlo"``.
         loss_tau: training times at which to store each t_k's learning curves (default
             :data:`DEFAULT_LOSS_TAU`, 1e-2 … 1e8 and ∞).
+        progress: optional callback ``(done, total)``, called after each diffusion time
+            (default None: quiet).
         **instance_kwargs: passed to :func:`rfdiff.finite_size_instance`.
 
     Returns:
@@ -174,7 +176,7 @@ def score_field(problem: Problem, d: int, times=None, seed: int = 0, method: str
     loss_tau = DEFAULT_LOSS_TAU if loss_tau is None else np.asarray(loss_tau, dtype=float)
     parts = {k: [] for k in ("eigvals", "Q", "B", "rate", "null", "train", "test", "score")}
     info, ref = [], None
-    for t in times:
+    for k, t in enumerate(times):
         inst = finite_size_instance(dataclasses.replace(problem, t=float(t)), d, seed=seed,
                                     method=method, **instance_kwargs)
         if ref is None:
@@ -192,6 +194,8 @@ def score_field(problem: Problem, d: int, times=None, seed: int = 0, method: str
         parts["test"].append(curves.test_loss)
         parts["score"].append(curves.score_error)
         info.append({"t": float(t), **inst.info})
+        if progress is not None:
+            progress(k + 1, len(times))
     s = {k: np.stack([np.asarray(v) for v in vals]) for k, vals in parts.items()}
     return ScoreField(dataclasses.replace(problem, t=float(times[0])), d, ref.p, ref.n,
                       int(seed), method, times, np.asarray(ref.W), np.asarray(ref.X),

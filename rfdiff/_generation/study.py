@@ -232,7 +232,8 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
                      sample_seed: int = 1, sampler: str = "exponential", steps: int = 200,
                      schedule: str = "log_snr", threshold: float = 1.0 / 3.0,
                      bootstrap: int = 1000, projections: int = 256,
-                     references: bool = True, method: str | None = None) -> GenerationCurve:
+                     references: bool = True, method: str | None = None,
+                     progress=None) -> GenerationCurve:
     """Generate from the learned score at each training time and measure the samples.
 
     Args:
@@ -249,6 +250,8 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
         references: also measure the ``empirical``, ``exact`` and ``data`` references.
         method: deprecated name of ``sampler`` (a ``DeprecationWarning``; ``method`` of
             the score field, the matrix construction, is ``field.method``).
+        progress: optional callback ``(done, total)``, called after each training time
+            (default None: quiet).
 
     Returns:
         :class:`GenerationCurve` (``settings["method"]`` and ``settings["sampler"]`` both
@@ -275,9 +278,14 @@ def generation_curve(field: ScoreField, tau=None, *, n_samples: int = 1000,
         return sample_metrics(x, train, test, lam, threshold=threshold, bootstrap=bootstrap,
                               projections=projections, seed=sample_seed)
 
+    def measured(k, s):
+        row = measure(sample(feature_score(field, float(s)), n_samples, **sampling))
+        if progress is not None:
+            progress(k + 1, len(tau))
+        return row
+
     start = time.perf_counter()
-    rows = [measure(sample(feature_score(field, float(s)), n_samples, **sampling))
-            for s in tau]
+    rows = [measured(k, s) for k, s in enumerate(tau)]
     curve_s = time.perf_counter() - start
     refs = {}
     if references:

@@ -56,6 +56,15 @@ class Activation:
     def __call__(self, x):
         return self.fn(x)
 
+    def __reduce__(self):
+        # a shipped activation pickles by name (JAX's tanh and erf are not importable
+        # under their own names, so pickle cannot find them); a custom one pickles its
+        # fields, which works for module-level functions (not for lambdas)
+        shipped = ACTIVATIONS.get(self.name)
+        if shipped is not None and shipped == self:
+            return activation, (self.name,)
+        return Activation, (self.name, self.fn, self.kinks, self.hermite_moments)
+
     def derivative(self, x):
         """σ'(x) elementwise, by automatic differentiation."""
         return jnp.vectorize(jax.grad(self.fn))(x)

@@ -116,6 +116,19 @@ def _progress_printer(label):
     return report
 
 
+def _grid(name: str, values) -> np.ndarray:
+    """A non-empty 1-D grid of finite values > 0, or a ValueError naming it."""
+    try:
+        grid = np.atleast_1d(np.asarray(values, float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D array of numbers, got {values!r}") from None
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got {values!r}")
+    if np.any(~np.isfinite(grid)) or np.any(grid <= 0):
+        raise ValueError(f"{name} must be finite and > 0, got {grid!r}")
+    return grid
+
+
 def phase_map_time(problem: Problem, psi_n, tau, thresholds=PhaseThresholds(),
                    progress: bool = False, *, throw: bool = False) -> PhaseMap:
     """Map over (ψ_n, τ) at the ψ_p of ``problem``: L_gen, E_score, labels, boundaries.
@@ -140,10 +153,8 @@ def phase_map_time(problem: Problem, psi_n, tau, thresholds=PhaseThresholds(),
         NotConvergedError: with ``throw=True``, see above.
     """
     th = _check_thresholds(thresholds)
-    psi_n = np.atleast_1d(np.asarray(psi_n, float))
-    tau = np.atleast_1d(np.asarray(tau, float))
-    if np.any(~np.isfinite(tau)) or np.any(tau <= 0):
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
+    psi_n = _grid("psi_n", psi_n)
+    tau = _grid("tau", tau)
     psi_p = np.full_like(psi_n, problem.psi_p)
     pr = _progress_printer("phase map") if progress else None
     b = _theory_batch(problem, psi_p, psi_n, np.append(tau, np.inf), progress=pr)
@@ -190,8 +201,8 @@ def phase_map_size(problem: Problem, psi_n, psi_p, tau: float, thresholds=PhaseT
     """
     th = _check_thresholds(thresholds)
     tau = positive("tau", tau)
-    psi_n = np.atleast_1d(np.asarray(psi_n, float))
-    psi_p = np.atleast_1d(np.asarray(psi_p, float))
+    psi_n = _grid("psi_n", psi_n)
+    psi_p = _grid("psi_p", psi_p)
     P, N = np.meshgrid(psi_p, psi_n, indexing="ij")
     pr = _progress_printer("phase map") if progress else None
     b = _theory_batch(problem, P.ravel(), N.ravel(), np.array([tau, np.inf]), progress=pr)

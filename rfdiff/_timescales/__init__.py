@@ -6,7 +6,8 @@ from .grids import TIMESCALES_TAU, GENERATION_TAU, DIFFUSION_TIME_TAU, LOSS_TAU,
 from .crossing import (DIRECTIONS, first_index, first_crossing, bisection_iterations,
     bisect_log, bisect_log_integer)
 from .curve import CurveTimescales, curve_timescales
-from .timescales import Timescales, SpectralTimescales, timescales, spectral_timescales
+from .timescales import (Timescales, SpectralTimescales, timescales, spectral_timescales,
+                         curve_grid)
 from .scaling import ScalingReport, scaling_report, fit_power_law
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SpectralTimescales",
     "timescales",
     "spectral_timescales",
+    "curve_grid",
     "ScalingReport",
     "scaling_report",
     "fit_power_law",

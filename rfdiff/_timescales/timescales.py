@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import warnings
+
 import numpy as np
 
 from .._common import NotConvergedError, Status, check_converged, status_of
@@ -32,7 +34,8 @@ from .curve import CurveTimescales, curve_timescales
 from .definitions import TimescaleDefinitions
 from .grids import TIMESCALES_TAU
 
-__all__ = ["Timescales", "SpectralTimescales", "timescales", "spectral_timescales"]
+__all__ = ["Timescales", "SpectralTimescales", "timescales", "spectral_timescales",
+           "curve_grid"]
 
 #: the default grid of :func:`timescales` (kept under its former name)
 DEFAULT_TAU = TIMESCALES_TAU
@@ -211,6 +214,62 @@ def spectral_timescales(problem: Problem, structure=None, *,
     return SpectralTimescales(parts, tau_gen, tau_mem, tuple(notes), status_of(converged))
 
 
+# the curve timescales need the grid to run past the spectral ones: L_gen reaches its
+# plateau about a decade after the left edge of the memorisation bulk
+_GRID_MARGIN = 100.0
+# a mode of time τ_λ has decayed by e^{-40} at 10 τ_λ (the losses decay as e^{-4τ/τ_λ})
+_SLOW_MARGIN = 10.0
+
+
+def _spectral_max(tau_gen: dict, tau_mem: dict) -> float:
+    """The largest finite spectral τ (τ_gen, τ_mem and its onset), or 0."""
+    values = [v for v in (*tau_gen.values(), *tau_mem.values()) if np.isfinite(v) and v > 0]
+    return max(values, default=0.0)
+
+
+def _slowest(parts) -> float:
+    """The largest finite ``tau_slow`` of the spectral parts (the slowest mode), or 0."""
+    values = [p.get("tau_slow", 0.0) for p in parts]
+    return max((v for v in values if np.isfinite(v)), default=0.0)
+
+
+def curve_grid(tau_gen: dict, tau_mem: dict, parts=()) -> np.ndarray:
+    """The default grid of the curve timescales, long enough for the spectral ones.
+
+    Args:
+        tau_gen, tau_mem: the spectral timescales (dicts of floats, as in
+            :class:`SpectralTimescales`; other keys are fine).
+        parts: the spectral parts (dicts with ``tau_slow``, as in :class:`Timescales`):
+            L_gen reaches its τ = ∞ level only once the slowest mode has relaxed.
+
+    Returns:
+        :data:`TIMESCALES_TAU` (1e-2 … 1e7, 20 points a decade), extended at the same
+        density to ``_GRID_MARGIN`` × the largest finite spectral timescale or
+        ``_SLOW_MARGIN`` × the slowest mode's time, when that is beyond 1e7.
+    """
+    top = max(_GRID_MARGIN * _spectral_max(tau_gen, tau_mem),
+              _SLOW_MARGIN * _slowest(parts))
+    if top <= DEFAULT_TAU[-1]:
+        return DEFAULT_TAU
+    lo = np.log10(DEFAULT_TAU[0])
+    hi = np.ceil(np.log10(top))
+    return np.logspace(lo, hi, int(round(20 * (hi - lo))) + 1)
+
+
+def _short_grid_notes(spec, grid) -> tuple:
+    """A note (and a warning naming the remedy) when a user grid stops before the
+    spectral timescales, so that the curve values ``inf`` are not read as 'never'."""
+    finite = grid[np.isfinite(grid)]
+    top = _spectral_max(spec.tau_gen, spec.tau_mem)
+    if finite.size == 0 or top <= finite.max():
+        return ()
+    note = (f"the curve grid stops at tau = {finite.max():.3g}, before the spectral "
+            f"timescales (up to {top:.3g}): curve values inf mean 'not on the grid'; "
+            f"extend tau to about {_GRID_MARGIN * top:.3g}")
+    warnings.warn("timescales: " + note, RuntimeWarning, stacklevel=3)
+    return (note,)
+
+
 def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
                gen_threshold: float | None = None, mem_factor: float | None = None,
                mem_fraction: float | None = None,
@@ -221,8 +280,10 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
     Args:
         problem: the model.
         tau: grid of training times for the curve timescales (default
-            :data:`rfdiff._timescales.grids.TIMESCALES_TAU`, 181 log-spaced points in
-            [1e-2, 1e7]; τ = ∞ is appended).
+            :func:`curve_grid`: :data:`rfdiff._timescales.grids.TIMESCALES_TAU`, 181
+            log-spaced points in [1e-2, 1e7], extended beyond the spectral timescales;
+            τ = ∞ is appended). A grid that stops before the spectral timescales gets a
+            note and a ``RuntimeWarning``.
         gen_factor, gen_threshold, mem_factor, mem_fraction: thresholds of the curve
             timescales (:func:`rfdiff.curve_timescales`), replacing those of
             ``thresholds``.
@@ -243,7 +304,7 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
                                  mem_fraction=mem_fraction)
     spec = spectral_timescales(problem, throw=throw)
     parts, tau_gen, tau_mem, notes = spec
-    grid = DEFAULT_TAU if tau is None else np.asarray(tau, dtype=float)
+    grid = curve_grid(tau_gen, tau_mem, parts) if tau is None else np.asarray(tau, dtype=float)
     if not np.any(np.isinf(grid)):
         grid = np.append(grid, np.inf)  # L_gen(∞) sets the level of tau_mem
     curves, converged = _theory_curves(problem, grid)
@@ -253,6 +314,7 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
     ct = curve_timescales(curves, thresholds=th)
     if not converged.all():
         notes = notes + ("some times of the asymptotic curves did not converge",)
+    notes = notes + _short_grid_notes(spec, grid)
     status = max(spec.status, status_of(converged))
     tau_gen = {**tau_gen, "curve": ct.tau_gen}
     tau_mem = {**tau_mem, "curve": ct.tau_mem}

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 
 __all__ = ["ArgumentError", "MODEL_DEFAULTS", "Parser", "add_command", "add_tau_flags",
-           "common_parser", "dimension", "emit", "jsonable", "log_grid", "number",
-           "problem_from_args", "seed", "tau_grid"]
+           "check_writable", "common_parser", "dimension", "emit", "jsonable", "log_grid",
+           "number", "problem_from_args", "progress", "seed", "stage", "tau_grid"]
 
 # Defaults of the shared model flags; a subcommand may override them (``generate``).
 MODEL_DEFAULTS = dict(d=100, psi_p=16.0, psi_n=4.0, t=0.1, activation="tanh",
@@ -86,6 +86,17 @@ def seed(flag: str):
     return _integer_type(flag, *_SEED_RANGE, "an integer in [-2**63, 2**63 - 1]")
 
 
+class _Once(argparse.Action):
+    """A flag that may be given once: a second value would silently replace the first."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, "_given_" + self.dest, False):
+            parser.error(f"{option_string} given twice ({getattr(namespace, self.dest)!r} "
+                         f"and {values!r}); give it once")
+        setattr(namespace, "_given_" + self.dest, True)
+        setattr(namespace, self.dest, values)
+
+
 class _Unavailable(argparse.Action):
     """A flag that the subcommand does not offer: using it is an argument error."""
 
@@ -119,13 +130,16 @@ def common_parser(with_size: bool = True, *, plot: bool = True,
                    help=f"diffusion time (default {number(defaults['t'])})")
     g.add_argument("--activation", default=defaults["activation"],
                    help=f"tanh, relu, erf, linear or gelu (default {defaults['activation']})")
-    g.add_argument("--sigma", default=defaults["sigma"],
+    g.add_argument("--sigma", default=defaults["sigma"], action=_Once,
                    help="data spectrum ATOM:WEIGHT[,ATOM:WEIGHT...] "
                         f"(default {defaults['sigma']})")
     g.add_argument("--seed", type=seed("seed"), default=defaults["seed"],
                    help=f"random seed (default {defaults['seed']})")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    o.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    o.add_argument("--debug", action="store_true",
+                   help="show the traceback of an unexpected internal error")
     if plot:
         o.add_argument("--plot", metavar="FILE", help="write a figure to FILE")
     else:
@@ -151,6 +165,66 @@ def add_command(subparsers, name: str, help: str, *, size: bool = True, plot: bo
     """
     parent = common_parser(size, plot=plot, defaults=defaults)
     return subparsers.add_parser(name, parents=[parent], help=help, **kwargs)
+
+
+def progress(args, label: str):
+    """A progress callback ``(done, total) -> None`` printing on stderr, or None with
+    ``--quiet``.
+
+    Args:
+        args: the parsed arguments (``quiet``).
+        label: what is counted (``"score field: diffusion times"``).
+
+    Returns:
+        The callback, or None.
+    """
+    if getattr(args, "quiet", False):
+        return None
+
+    def report(done, total):
+        print(f"\r[rfdiff] {label}: {done}/{total}", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr, flush=True)
+    return report
+
+
+def stage(args, message: str) -> None:
+    """Print one progress line ``[rfdiff] message`` on stderr unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(f"[rfdiff] {message}", file=sys.stderr, flush=True)
+
+
+def check_writable(args) -> None:
+    """Refuse a ``--plot FILE`` that cannot be written, before any compute.
+
+    The format is read from the extension (matplotlib's list); the folder must exist.
+
+    Raises:
+        ValueError: for an unknown extension or a missing folder, naming the file.
+    """
+    import os
+
+    path = getattr(args, "plot", None)
+    if not path:
+        return
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    formats = _plot_formats()
+    if ext not in formats:
+        raise ValueError(f"--plot {path}: unknown figure format {ext or '(none)'!r}; use "
+                         f"one of {', '.join(sorted(formats))}")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"--plot {path}: folder {folder!r} does not exist")
+
+
+def _plot_formats() -> set:
+    """The figure formats matplotlib can write (its common ones if it is missing, where
+    drawing then fails with the install hint)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return {"eps", "jpeg", "jpg", "pdf", "png", "ps", "svg", "svgz", "tif", "tiff"}
+    return set(Figure().canvas.get_supported_filetypes())
 
 
 def problem_from_args(args):
@@ -220,34 +294,41 @@ def add_tau_flags(parser, *, tau_min: float, tau_max: float, points: int,
     return g
 
 
-def tau_grid(args, inf_max: float) -> np.ndarray:
+# Peak memory of the asymptotic curves per τ point (Talbot nodes × two-point solves at the
+# default 24 nodes); measured as the growth of the peak RSS from 256 to 4096 points, about
+# 57 kB, rounded up so that the plan errs on the safe side.
+THEORY_BYTES_PER_TAU = 64 * 2**10
+
+
+def tau_grid(args, inf_max: float, bytes_per_point: float = THEORY_BYTES_PER_TAU,
+             what: str = "asymptotic curves") -> np.ndarray:
     """The τ grid of :func:`add_tau_flags`; ``--tau-max inf`` means the grid to ``inf_max``
-    (the subcommand's default maximum) followed by τ = ∞ (see :func:`log_grid`)."""
-    return log_grid("tau", args.tau_min, args.tau_max, args.points, inf_max=inf_max)
+    (the subcommand's default maximum) followed by τ = ∞ (see :func:`log_grid`).
+
+    Args:
+        args: the parsed arguments.
+        inf_max: the subcommand's default maximum.
+        bytes_per_point: planned memory per τ point of the computation on the grid.
+        what: that computation, named in the refusal.
+
+    Raises:
+        ValueError: for a bad grid, or (MemoryPlanError) when ``--points`` would not fit
+            in memory, with the estimate.
+    """
+    from .._common import check_fits, positive_int
+
+    points = positive_int("points", args.points)
+    check_fits(f"{what} on --points {points}", points * bytes_per_point,
+               remedy="reduce --points")
+    return log_grid("tau", args.tau_min, args.tau_max, points, inf_max=inf_max)
 
 
 def jsonable(obj):
-    """``obj`` as plain JSON values; inf and nan become the strings ``"inf"``, ``"nan"``.
+    """``obj`` as plain JSON values; inf and nan become the strings ``"inf"``, ``"nan"``
+    (the one encoding of rfdiff's JSON, :func:`rfdiff._io.jsonable`)."""
+    from .._io import jsonable as encode
 
-    Args:
-        obj: dicts, lists, tuples, NumPy/JAX arrays and scalars, and JSON values.
-
-    Returns:
-        The same structure made of dict, list, str, int, float, bool and None.
-    """
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):
-        return jsonable(np.asarray(obj).tolist())
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        # JSON has no inf/nan: spell them as strings so the output stays valid JSON
-        return f if math.isfinite(f) else str(f)
-    if isinstance(obj, np.integer | np.bool_):
-        return obj.item()
-    return obj
+    return encode(obj)
 
 
 def _save(fig, path: str) -> None:
@@ -291,7 +372,7 @@ def emit(args, result: dict, parameters: dict | None = None, figure=None) -> int
         _save(figure(), args.plot)
     out = jsonable(out)
     if args.json:
-        json.dump(out, sys.stdout)
+        json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
         _print_summary(out)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ._common import add_command, add_tau_flags, dimension, emit, problem_from_args, tau_grid
+from ._common import (add_command, add_tau_flags, check_writable, dimension, emit,
+                      problem_from_args, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -38,11 +39,13 @@ def run(args) -> int:
 
     problem = problem_from_args(args)
     tau = tau_grid(args, TAU_MAX)
+    check_writable(args)
     res = asymptotic_curves(problem, tau)
     out = {**res.curves.as_dict(), "method": "asymptotic",
            "converged": res.converged.tolist()}
     sim = None
     if args.compare_d is not None:
+        stage(args, f"curves: finite-size curves at d={args.compare_d}")
         sim = finite_size_curves(problem, args.compare_d, args.seed, tau)
         out["finite_size"] = {**sim.as_dict(), "d": args.compare_d, "seed": args.seed}
 

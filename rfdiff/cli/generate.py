@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (add_command, add_tau_flags, emit, number, problem_from_args, seed,
-                      tau_grid)
+from ._common import (add_command, add_tau_flags, check_writable, emit, number,
+                      problem_from_args, progress, seed, tau_grid)
 
 # The experiment's documented default size and τ grid (docs/generation.md).
 DEFAULTS = dict(d=32, psi_p=32.0, psi_n=0.5, tau_min=10.0, tau_max=1e8, points=15)
@@ -60,11 +60,25 @@ def register(subparsers):
 
 def _tau_grid(args) -> np.ndarray:
     """The finite grid, then τ = ∞ unless ``--no-infinity``."""
-    tau = tau_grid(args, TAU_MAX)
+    # the samples are measured one τ at a time: the grid itself allocates nothing large
+    tau = tau_grid(args, TAU_MAX, bytes_per_point=0)
     ends_at_inf = bool(np.isinf(tau[-1]))  # --tau-max inf
     if ends_at_inf and args.no_infinity:
         raise ValueError("--tau-max inf contradicts --no-infinity")
     return tau if ends_at_inf or args.no_infinity else np.append(tau, np.inf)
+
+
+def _check_settings(args) -> None:
+    """The sampler and metric settings, checked before the score field is trained."""
+    from .._common import finite, positive_int
+
+    for flag in ("samples", "steps", "bootstrap"):
+        positive_int(flag, getattr(args, flag))
+    if not 0 < finite("threshold", args.threshold) <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {args.threshold!r}")
+    if not 0 < finite("level", args.level) < 1:
+        raise ValueError(f"level must be in (0, 1), got {args.level!r}")
+    check_writable(args)
 
 
 def run(args) -> int:
@@ -74,11 +88,14 @@ def run(args) -> int:
     problem = problem_from_args(args)
     tau = _tau_grid(args)
     times = diffusion_times(args.t_min, args.t_max, positive_int("times", args.times))
-    field = score_field(problem, args.d, times, seed=args.seed, method=args.method)
+    _check_settings(args)
+    field = score_field(problem, args.d, times, seed=args.seed, method=args.method,
+                        progress=progress(args, "score field: diffusion times"))
     curve = generation_curve(field, tau, n_samples=args.samples,
                              sample_seed=args.sample_seed, sampler=args.sampler,
                              steps=args.steps, schedule=args.schedule,
-                             threshold=args.threshold, bootstrap=args.bootstrap)
+                             threshold=args.threshold, bootstrap=args.bootstrap,
+                             progress=progress(args, "generation: training times"))
     out = {**curve.as_dict(), "onset": curve.onset(args.level), "level": args.level}
     # the score is trained over [t_min, t_max], so the shared diffusion time t is dropped
     parameters = {**{k: v for k, v in problem.params().items() if k != "t"},

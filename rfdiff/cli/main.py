@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
+import warnings
 
 from . import (coefficients, curves, generate, phase_diagram, report, simulate, spectrum,
                timescales)
@@ -36,10 +38,21 @@ SUBCOMMANDS = (coefficients, simulate, spectrum, curves, timescales, phase_diagr
 def build_parser() -> Parser:
     """The ``rfdiff`` parser with every subcommand registered."""
     parser = Parser(prog="rfdiff", description=__doc__.splitlines()[0])
+    # also accepted after the subcommand (its own --quiet, --debug); a distinct dest, since
+    # a subcommand's defaults would overwrite the value given before it
+    parser.add_argument("--quiet", dest="global_quiet", action="store_true",
+                        help="no progress display on stderr")
+    parser.add_argument("--debug", dest="global_debug", action="store_true",
+                        help="show the traceback of an unexpected internal error")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in SUBCOMMANDS:
         module.register(subparsers)
     return parser
+
+
+def _user_error(err: BaseException) -> bool:
+    # ValueError (MemoryPlanError included) is how every check of rfdiff reports bad input
+    return isinstance(err, ArgumentError | ValueError)
 
 
 def main(argv=None) -> int:
@@ -49,16 +62,43 @@ def main(argv=None) -> int:
         argv: the arguments after ``rfdiff`` (default ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0, or 2 after a one-line ``rfdiff: error: ...`` on stderr for bad
-        arguments.
+        The exit status: 0; 2 after a one-line ``rfdiff: error: ...`` on stderr for bad
+        arguments; 1 after a one-line ``rfdiff: internal error: ...`` for an unexpected
+        failure (its traceback with ``--debug``); 130 on an interrupt.
     """
     parser = build_parser()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
-        return args.func(args)
-    except (ArgumentError, ValueError) as err:
-        print(f"rfdiff: error: {err}", file=sys.stderr)
-        return 2
+        args.quiet = args.quiet or args.global_quiet
+        debug = args.debug or args.global_debug
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
+    except KeyboardInterrupt:
+        print("rfdiff: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # every failure ends in one line; the trace only on request
+        if _user_error(err) and not debug:
+            print(f"rfdiff: error: {_one_line(err)}", file=sys.stderr)
+            return 2
+        if debug:
+            traceback.print_exc()
+        kind = "error" if _user_error(err) else "internal error"
+        print(f"rfdiff: {kind}: {type(err).__name__}: {_one_line(err)}"
+              + ("" if debug else " (run with --debug for the traceback)"), file=sys.stderr)
+        return 2 if _user_error(err) else 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # a warning of the library is one line on stderr, like an error
+    print(f"rfdiff: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _one_line(err: BaseException) -> str:
+    # some messages (JAX's) span lines: keep the first non-empty one
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 def _one_cpu_device_per_core() -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from ._common import add_command, dimension, emit, log_grid, problem_from_args
+from ._common import (add_command, check_writable, dimension, emit, log_grid,
+                      problem_from_args)
 from .._timescales import TimescaleDefinitions
 
 # the flags' defaults are the library's (one home: TimescaleDefinitions)
 _D = TimescaleDefinitions()
+# grid ends of one kind of map only: given with the other kind, they would be ignored
+_TIME_MAP_ONLY = dict(tau_min=1.0, tau_max=1e6)
+_SIZE_MAP_ONLY = dict(psi_p_min=2.0, psi_p_max=1024.0)
 
 
 def register(subparsers):
@@ -21,13 +27,13 @@ def register(subparsers):
     g = p.add_argument_group("grid (log-spaced, --points per axis)")
     g.add_argument("--psi-n-min", type=float, default=0.5, help="smallest psi_n (default 0.5)")
     g.add_argument("--psi-n-max", type=float, default=256.0, help="largest psi_n (default 256)")
-    g.add_argument("--psi-p-min", type=float, default=2.0,
+    g.add_argument("--psi-p-min", type=float, default=None,
                    help="smallest psi_p, for --tau maps (default 2)")
-    g.add_argument("--psi-p-max", type=float, default=1024.0,
+    g.add_argument("--psi-p-max", type=float, default=None,
                    help="largest psi_p, for --tau maps (default 1024)")
-    g.add_argument("--tau-min", type=float, default=1.0,
+    g.add_argument("--tau-min", type=float, default=None,
                    help="smallest τ, for maps over τ (default 1)")
-    g.add_argument("--tau-max", type=float, default=1e6,
+    g.add_argument("--tau-max", type=float, default=None,
                    help="largest τ, for maps over τ (default 1e6); finite, since every map "
                         "computes L_gen(τ = ∞) as its reference")
     g.add_argument("--points", type=int, default=24, help="grid points per axis (default 24)")
@@ -48,7 +54,7 @@ def register(subparsers):
     c.add_argument("--confirm-factor", type=float, default=2.0,
                    help="confirm points this factor away from the theory boundaries, on "
                         "both sides (default 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
+    # --quiet (no progress display) is one of the shared output flags
     p.set_defaults(func=run)
 
 
@@ -59,15 +65,40 @@ def confirmation_points(pmap, k, factor=2.0):
     return boundary_points(pmap, factor, max_points=k)
 
 
+def _grid_ends(args) -> None:
+    """Fill the grid ends of the chosen map; refuse those of the other map."""
+    unused, used = (_TIME_MAP_ONLY, _SIZE_MAP_ONLY) if args.tau is not None else \
+        (_SIZE_MAP_ONLY, _TIME_MAP_ONLY)
+    given = [k for k in unused if getattr(args, k) is not None]
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        kind = "--tau maps (psi_n, psi_p)" if args.tau is not None else \
+            "maps over (psi_n, tau), without --tau"
+        raise ValueError(f"{flags} not used by {kind}; drop {'them' if len(given) > 1 else 'it'}")
+    for k, default in used.items():
+        if getattr(args, k) is None:
+            setattr(args, k, default)
+
+
 def _phase_map(args, problem):
+    """Every check (grids, thresholds, confirmation settings), then the map."""
+    from .._common import positive, positive_int
     from .._phase import PhaseThresholds, phase_map_size, phase_map_time
 
+    _grid_ends(args)
     th = PhaseThresholds(args.gen_factor, args.mem_fraction, args.mem_threshold)
     psi_n = log_grid("psi-n", args.psi_n_min, args.psi_n_max, args.points)
+    if args.confirm_d is not None:
+        positive_int("confirm-points", args.confirm_points)
+        if positive("confirm-factor", args.confirm_factor) <= 1:
+            raise ValueError(f"confirm-factor must be > 1, got {args.confirm_factor!r}")
     if args.tau is not None:
+        positive("tau", args.tau)
         psi_p = log_grid("psi-p", args.psi_p_min, args.psi_p_max, args.points)
+        check_writable(args)
         return phase_map_size(problem, psi_n, psi_p, args.tau, th, progress=not args.quiet)
     tau = log_grid("tau", args.tau_min, args.tau_max, args.points)
+    check_writable(args)
     return phase_map_time(problem, psi_n, tau, th, progress=not args.quiet)
 
 
@@ -80,6 +111,9 @@ def run(args) -> int:
     if args.confirm_d is not None:
         from .._phase import confirm_points
 
+        if not args.quiet:
+            print(f"[rfdiff] confirmation: finite-size runs at d={args.confirm_d}",
+                  file=sys.stderr, flush=True)
         rows = confirm_points(pmap, confirmation_points(pmap, args.confirm_points,
                                                         args.confirm_factor),
                               d=args.confirm_d, seed=args.seed)

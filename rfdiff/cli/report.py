@@ -12,7 +12,7 @@ def register(subparsers):
     p.add_argument("--out", default="rfdiff-report", help="output folder (default rfdiff-report)")
     p.add_argument("--seeds", type=int, default=2,
                    help="finite-size seeds, --seed, --seed + 1, ... (default 2)")
-    p.add_argument("--quiet", action="store_true", help="no progress display")
+    # --quiet (no progress display) is one of the shared output flags
     p.set_defaults(func=run)
 
 

@@ -8,7 +8,8 @@ and ``--psi-p`` default to the file's d, n/d and p/d, and explicit values must a
 
 from __future__ import annotations
 
-from ._common import MODEL_DEFAULTS, add_command, add_tau_flags, emit, problem_from_args, tau_grid
+from ._common import (MODEL_DEFAULTS, add_command, add_tau_flags, check_writable, emit,
+                      problem_from_args, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -19,7 +20,7 @@ def register(subparsers):
     p.add_argument("--method", default="exact",
                    choices=("exact", "monte_carlo", "gaussian_equivalent"),
                    help="how U, V are built (default exact)")
-    p.add_argument("--noise-draws", type=int, default=100,
+    p.add_argument("--noise-draws", type=int, default=None,
                    help="noise draws per point for --method monte_carlo (default 100)")
     g = p.add_argument_group("given arrays (.npy files)")
     g.add_argument("--data", metavar="FILE",
@@ -62,7 +63,7 @@ def _sizes(args, X, W):
 
 
 def run(args) -> int:
-    from .._finite import finite_size_instance, gradient_flow, learning_curves
+    from .._finite import finite_size_instance, given_arrays, gradient_flow, learning_curves
 
     X = _load("data", args.data) if args.data else None
     X_test = _load("test-data", args.test_data) if args.test_data else None
@@ -71,9 +72,20 @@ def run(args) -> int:
         raise ValueError("--test-data needs --data (held-out points of the same data)")
     _sizes(args, X, W)
     problem = problem_from_args(args)
-    tau = tau_grid(args, TAU_MAX)
+    p = problem.sizes(args.d)[0]
+    # the flow's (T, p) mode weights (learning_curves plans the same)
+    tau = tau_grid(args, TAU_MAX, 12 * 8 * p, f"learning curves (p={p})")
+    if args.noise_draws is not None and args.method != "monte_carlo":
+        raise ValueError(f"--noise-draws is used by --method monte_carlo only, got "
+                         f"--method {args.method}")
+    noise_draws = 100 if args.noise_draws is None else args.noise_draws
+    check_writable(args)
+    if X is not None or W is not None:
+        given_arrays(problem, args.d, X, W, X_test)  # the array checks, before any output
+    stage(args, f"simulate: {args.method} matrices at d={args.d}")
     inst = finite_size_instance(problem, args.d, seed=args.seed, method=args.method,
-                                noise_draws=args.noise_draws, X=X, W=W, X_test=X_test)
+                                noise_draws=noise_draws, X=X, W=W, X_test=X_test)
+    stage(args, f"simulate: gradient flow (p={inst.p}) and {tau.size} curve points")
     curves = learning_curves(gradient_flow(inst), tau)
     files = {k: v for k, v in (("data", args.data), ("test_data", args.test_data),
                                ("features", args.features)) if v}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import add_command, dimension, emit, problem_from_args
+from ._common import add_command, check_writable, dimension, emit, problem_from_args
 
 MAX_POINTS = 1_000_000
 
@@ -62,6 +62,7 @@ def run(args) -> int:
     if not 2 <= args.points <= MAX_POINTS:
         raise ValueError(f"--points must be between 2 and {MAX_POINTS}, got {args.points!r}")
     _check_range(args.lambda_min, args.lambda_max, args.log_grid)
+    check_writable(args)
     d = args.compare_d if args.compare_d is not None else args.d
     structure = spectral_structure(problem, d=d)
     lam = _grid(args, structure, problem)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import add_command, dimension, emit, problem_from_args
+from ._common import add_command, check_writable, dimension, emit, problem_from_args, stage
 from .._timescales import TimescaleDefinitions
 
 # the flags' defaults are the library's (one home: TimescaleDefinitions)
@@ -35,19 +35,24 @@ def register(subparsers):
 
 def run(args) -> int:
     from .._theory import asymptotic_curves
-    from .._timescales import TIMESCALES_TAU, curve_timescales, timescales
+    from .._timescales import curve_grid, curve_timescales, timescales
     from .curves import finite_size_curves
 
     problem = problem_from_args(args)
     th = dict(gen_factor=args.gen_factor, gen_threshold=args.gen_threshold,
               mem_factor=args.mem_factor, mem_fraction=args.mem_fraction)
+    TimescaleDefinitions.of(**th)  # every threshold checked before the compute
+    check_writable(args)
+    stage(args, "timescales: spectral structure, then the asymptotic curves")
     ts = timescales(problem, **th)
     out = {"tau_gen": ts.tau_gen, "tau_mem": ts.tau_mem,
            "curve": {k: v for k, v in ts.curve._asdict().items() if k != "definitions"},
            "parts": ts.parts, "definitions": ts.definitions, "notes": list(ts.notes)}
-    grid = np.append(TIMESCALES_TAU, np.inf)  # the grid of timescales(), and τ = ∞
+    # the grid of timescales() (extended past the spectral timescales), and τ = ∞
+    grid = np.append(curve_grid(ts.tau_gen, ts.tau_mem, ts.parts), np.inf)
     sim = None
     if args.compare_d is not None:
+        stage(args, f"timescales: finite-size curves at d={args.compare_d}")
         sim = finite_size_curves(problem, args.compare_d, args.seed, grid)
         measured = curve_timescales(sim, **th)._asdict()
         measured.pop("definitions")
