@@ -18,7 +18,7 @@ The namespace holds one entry point per job and its records:
 - phase diagrams: :func:`phase_map_time`, :func:`phase_map_size`, :func:`time_boundaries`,
   :func:`size_boundary`, :func:`simulated_phase`, :func:`diffusion_time_dependence`;
 - generation: :func:`score_field`, :func:`sample`, :func:`generation_curve`,
-  :func:`memorisation_study`, :func:`sample_metrics`.
+  :func:`memorisation_study` (the sample metrics are in :mod:`rfdiff.tools`).
 
 Three namespaces hold the rest: :mod:`rfdiff.core` (the theory's solvers and building blocks),
 :mod:`rfdiff.tools` (building blocks of the finite-size, phase and generation jobs) and
@@ -40,8 +40,9 @@ from ._timescales import (TimescaleDefinitions, timescales, Timescales, curve_ti
 from ._phase import (phase_map_time, phase_map_size, PhaseMap, time_boundaries, size_boundary,
                      simulated_phase, diffusion_time_dependence, DiffusionTimeDependence)
 from ._generation import (score_field, ScoreField, sample, generation_curve, GenerationCurve,
-                          memorisation_study, MemorisationStudy, sample_metrics)
+                          memorisation_study, MemorisationStudy)
 from ._io import load
+from ._validation import validate
 
 __all__ = [
     "Activation",
@@ -74,7 +75,6 @@ __all__ = [
     "PhaseMap",
     "Problem",
     "sample",
-    "sample_metrics",
     "scaling_report",
     "ScalingReport",
     "score_field",
@@ -89,6 +89,7 @@ __all__ = [
     "TimescaleDefinitions",
     "timescales",
     "Timescales",
+    "validate",
 ]
 
 from ._common.version import VERSION as __version__  # noqa: F401 (re-exported)
@@ -96,6 +97,7 @@ from ._common.version import VERSION as __version__  # noqa: F401 (re-exported)
 # Names of the 0.1 namespace that moved: they still resolve here for one release, with a
 # DeprecationWarning naming their new home (docs/changelog.md lists them).
 _MOVED = {
+    "sample_metrics": ("tools", "rfdiff.tools.sample_metrics"),
     "ACTIVATIONS": ("tools", "rfdiff.tools.ACTIVATIONS"),
     "AsymptoticCurves": ("Curves", "rfdiff.Curves"),
     "batched_curves": ("core", "rfdiff.core.batched_curves"),

@@ -11,7 +11,9 @@
   :func:`boundary_points`, :func:`confirm_points`, :func:`simulated_time_boundaries`,
   :func:`simulated_size_boundary`, and :class:`PhaseThresholds` (the phase subset of
   :class:`rfdiff.TimescaleDefinitions`, kept for existing code);
-- generation: score models, samplers and sample metrics.
+- generation: score models, samplers and sample metrics;
+- validation: :class:`Validation` (the record of :func:`rfdiff.validate`), :func:`extrapolate`
+  (the a + b/d fit) and its :class:`Extrapolation`.
 """
 
 from ._model import (isotropic, two_atom, parse_spectrum, ACTIVATIONS)
@@ -27,9 +29,11 @@ from ._generation import (EmpiricalScore, GaussianScore, FeatureScore, Memorisat
                           covariance_error, expected_covariance, limit_covariance, time_grid,
                           diffusion_times, field_weights, feature_score, onset_time,
                           degradation_time, describe_study, study_from_dict, gaussian_kl,
-                          sliced_wasserstein, two_nearest, memorisation_fraction)
+                          sliced_wasserstein, two_nearest, memorisation_fraction, sample_metrics)
+from ._validation import Validation, Extrapolation, extrapolate
 
 __all__ = [
+    "sample_metrics",
     "ACTIVATIONS",
     "Boundaries",
     "boundary_points",
@@ -77,4 +81,7 @@ __all__ = [
     "two_atom",
     "two_nearest",
     "weights_at",
+    "Validation",
+    "Extrapolation",
+    "extrapolate",
 ]

@@ -10,7 +10,7 @@ PKG = ROOT / "rfdiff"
 
 # each layer may import the layers listed before it (docs/architecture.md)
 LAYERS = ["_common", "_model", "_theory", "_finite", "_spectrum", "_timescales", "_phase",
-          "_generation", "plot", "_report", "cli"]
+          "_generation", "_validation", "plot", "_report", "cli"]
 ALLOWED = {
     "_common": set(),
     "_model": {"_common"},
@@ -20,6 +20,7 @@ ALLOWED = {
     "_timescales": {"_common", "_model", "_theory", "_spectrum"},
     "_phase": {"_common", "_model", "_theory", "_spectrum", "_finite", "_timescales"},
     "_generation": {"_common", "_model", "_spectrum", "_finite", "_timescales"},
+    "_validation": {"_common", "_model", "_theory", "_spectrum", "_finite"},
     "plot": {"_common", "_model", "_theory", "_spectrum", "_timescales", "_phase"},
 }
 

@@ -91,7 +91,7 @@ def test_every_subcommand_and_help_text():
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == {"coefficients", "simulate", "spectrum", "curves", "timescales",
-                                "phase-diagram", "generate", "report"}
+                                "phase-diagram", "generate", "report", "validate"}
     for name, p in sub.choices.items():
         for action in p._actions:
             if action.option_strings and action.dest != "help":

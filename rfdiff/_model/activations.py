@@ -53,6 +53,13 @@ class Activation:
         if not any(self.fn is f for f in _BUILTIN_FNS):
             _probe(self.name, self.fn)
 
+    def __reduce_ex__(self, protocol):
+        # a shipped activation travels by name (its JAX function does not pickle by
+        # reference); any other pickles field by field, as far as its callables do
+        if ACTIVATIONS.get(self.name) is self:
+            return activation, (self.name,)
+        return super().__reduce_ex__(protocol)
+
     def __call__(self, x):
         return self.fn(x)
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .._common import positive, positive_int
+from .._common import map_tasks, positive, positive_int
 from .._finite import finite_size_instance, gradient_flow, learning_curves
 from .._model import Problem
 from .._timescales import PhaseThresholds, bisect_log_integer
@@ -66,8 +66,24 @@ def simulated_phase(problem: Problem, tau, d: int = 100, seed: int = 0, threshol
             "gen_loss_inf": ginf}
 
 
+def _time_boundaries_at(problem, d, seed, grid, th):
+    """(τ_gen, τ_mem, τ_gen_min) of one exact run: one task of
+    :func:`simulated_time_boundaries`."""
+    flow = _flow(problem, d, seed)
+    ref = learning_curves(flow, np.append(grid, np.inf))
+
+    def at(x):
+        c = learning_curves(flow, np.asarray(x, float))
+        return c.gen_loss, c.score_error
+
+    tg, tm, tmin = _solve_time_boundaries(grid, ref.gen_loss[None, :-1],
+                                          ref.score_error[None, :-1], ref.gen_loss[-1:], at,
+                                          th)
+    return float(tg[0]), float(tm[0]), float(tmin[0])
+
+
 def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int = 0,
-                              thresholds=None) -> dict:
+                              thresholds=None, executor=None) -> dict:
     """Finite-size twin of :func:`rfdiff.time_boundaries`: τ_gen and τ_mem of exact runs.
 
     One draw per ψ_n (dimension ``d``, p = round(ψ_p d), n = round(ψ_n d)); the roots are
@@ -80,6 +96,8 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
         d: dimension.
         seed: seed of the draws.
         thresholds: :class:`rfdiff.tools.PhaseThresholds` (default).
+        executor: None (serial) or a ``concurrent.futures.Executor`` running one task
+            per ψ_n (the results do not depend on it).
 
     Returns:
         dict with ``psi_n`` (n/d as simulated), ``tau_gen``, ``tau_gen_min``, ``tau_mem``
@@ -92,24 +110,13 @@ def simulated_time_boundaries(problem: Problem, psi_n, d: int = 100, seed: int =
     d = positive_int("d", d)
     psi_n = np.atleast_1d(np.asarray(psi_n, float))
     grid = _reference_grid(problem)
-    out = {"psi_n": [], "tau_gen": [], "tau_gen_min": [], "tau_mem": []}
-    for pn in psi_n:
-        n = max(1, round(positive("psi_n", pn) * d))
-        pr = dataclasses.replace(problem, psi_n=n / d)
-        flow = _flow(pr, d, seed)
-        ref = learning_curves(flow, np.append(grid, np.inf))
-
-        def at(x, flow=flow):
-            c = learning_curves(flow, np.asarray(x, float))
-            return c.gen_loss, c.score_error
-
-        tg, tm, tmin = _solve_time_boundaries(grid, ref.gen_loss[None, :-1],
-                                              ref.score_error[None, :-1],
-                                              ref.gen_loss[-1:], at, th)
-        for k, v in (("psi_n", n / d), ("tau_gen", tg[0]), ("tau_mem", tm[0]),
-                     ("tau_gen_min", tmin[0])):
-            out[k].append(float(v))
-    return {**{k: np.array(v) for k, v in out.items()}, "d": d, "seed": seed}
+    ns = [max(1, round(positive("psi_n", pn) * d)) for pn in psi_n]
+    rows = map_tasks(_time_boundaries_at,
+                     [(dataclasses.replace(problem, psi_n=n / d), d, seed, grid, th)
+                      for n in ns], executor)
+    tg, tm, tmin = np.array(rows, dtype=float).reshape(-1, 3).T
+    return {"psi_n": np.array([n / d for n in ns], dtype=float), "tau_gen": tg,
+            "tau_gen_min": tmin, "tau_mem": tm, "d": d, "seed": seed}
 
 
 def _memorising_at(problem, psi_p, n, d, tau, seed, th):
@@ -118,8 +125,21 @@ def _memorising_at(problem, psi_p, n, d, tau, seed, th):
     return bool(c.gen_loss[0] >= th.memorisation_level(c.gen_loss[1]))
 
 
+def _size_boundary_at(problem, pp, blo, bhi, d, tau, seed, th, rel):
+    """(ψ_n lo, ψ_n hi, ψ_n*, probes) at one ψ_p: one task of
+    :func:`simulated_size_boundary`."""
+    lo, hi = max(1, math.floor(blo * d)), max(2, math.ceil(bhi * d))
+    if not (_memorising_at(problem, pp, lo, d, tau, seed, th)
+            and not _memorising_at(problem, pp, hi, d, tau, seed, th)):
+        return float("nan"), float("nan"), float("nan"), 2
+    lo, hi, more = bisect_log_integer(
+        lambda m: _memorising_at(problem, pp, m, d, tau, seed, th), lo, hi, rel)
+    return lo / d, hi / d, math.sqrt(lo / d * hi / d), 2 + more
+
+
 def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, d: int = 100,
-                            seed: int = 0, thresholds=None, rel_resolution: float = 0.02) -> dict:
+                            seed: int = 0, thresholds=None, rel_resolution: float = 0.02,
+                            executor=None) -> dict:
     """Finite-size twin of :func:`rfdiff.size_boundary`: where exact runs stop memorising.
 
     For each ψ_p, bisection over the integer number of samples n (dimension ``d``) between
@@ -136,6 +156,8 @@ def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, 
         seed: seed of the draws.
         thresholds: :class:`rfdiff.tools.PhaseThresholds` (default).
         rel_resolution: relative width at which the bisection stops.
+        executor: None (serial) or a ``concurrent.futures.Executor`` running one task
+            per ψ_p (the results do not depend on it).
 
     Returns:
         dict with ``psi_p``; ``psi_n_lo`` (largest memorising n/d found), ``psi_n_hi``
@@ -153,24 +175,12 @@ def simulated_size_boundary(problem: Problem, psi_p, tau: float, psi_n_bracket, 
     br = np.broadcast_to(np.asarray(psi_n_bracket, float), (psi_p.size, 2))
     if np.any(~np.isfinite(br)) or np.any(br[:, 0] <= 0) or np.any(br[:, 1] <= br[:, 0]):
         raise ValueError(f"psi_n_bracket must be pairs 0 < lo < hi, got {psi_n_bracket!r}")
-    rows = {"psi_n_lo": [], "psi_n_hi": [], "psi_n_star": [], "probes": []}
-    for pp, (blo, bhi) in zip(psi_p, br):
-        lo, hi = max(1, math.floor(blo * d)), max(2, math.ceil(bhi * d))
-        probes = 2
-        if not (_memorising_at(problem, pp, lo, d, tau, seed, th)
-                and not _memorising_at(problem, pp, hi, d, tau, seed, th)):
-            lo_v = hi_v = star = float("nan")
-        else:
-            lo, hi, more = bisect_log_integer(
-                lambda m, pp=pp: _memorising_at(problem, pp, m, d, tau, seed, th), lo, hi, rel)
-            probes += more
-            lo_v, hi_v = lo / d, hi / d
-            star = math.sqrt(lo_v * hi_v)
-        for k, v in (("psi_n_lo", lo_v), ("psi_n_hi", hi_v), ("psi_n_star", star),
-                     ("probes", probes)):
-            rows[k].append(v)
-    return {"psi_p": psi_p, **{k: np.array(v) for k, v in rows.items()}, "d": d,
-            "seed": seed}
+    res = map_tasks(_size_boundary_at,
+                    [(problem, float(pp), float(blo), float(bhi), d, tau, seed, th, rel)
+                     for pp, (blo, bhi) in zip(psi_p, br)], executor)
+    keys = ("psi_n_lo", "psi_n_hi", "psi_n_star", "probes")
+    rows = {k: np.array([r[i] for r in res]) for i, k in enumerate(keys)}
+    return {"psi_p": psi_p, **rows, "d": d, "seed": seed}
 
 
 def boundary_points(pmap: PhaseMap, factor: float = 2.0, max_points: int | None = None):
@@ -213,7 +223,8 @@ def boundary_points(pmap: PhaseMap, factor: float = 2.0, max_points: int | None 
     return pts
 
 
-def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[dict]:
+def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0,
+                   executor=None, progress=None) -> list[dict]:
     """Run finite-size instances at points of a phase map and compare the labels.
 
     Args:
@@ -221,6 +232,9 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
         points: list of (ψ_n, y) pairs, y = τ (``psi_n-tau`` maps) or ψ_p (``psi_n-psi_p``).
         d: dimension of the finite-size runs.
         seed: seed of the draws.
+        executor: None (serial) or a ``concurrent.futures.Executor`` running one
+            finite-size task per distinct (ψ_p, ψ_n) (the results do not depend on it).
+        progress: optional callback ``progress(done, total, task)`` after each task.
 
     Returns:
         One dict per point: ``psi_n``, ``psi_p``, ``tau``, ``theory`` and ``simulation``
@@ -240,13 +254,13 @@ def confirm_points(pmap: PhaseMap, points, d: int = 100, seed: int = 0) -> list[
     tgen, ginf, _ = _reference(base, pp, pn, _check_thresholds(pmap.thresholds))
     th_labels = phase_labels(tau, b.gen[:, 0], ginf, tgen, pmap.thresholds)
     # one finite-size run per distinct (ψp, ψn), all its times at once
-    sims = {}
-    for key in dict.fromkeys(zip(pp, pn)):
-        sel = [i for i in range(len(pts)) if (pp[i], pn[i]) == key]
-        pr = dataclasses.replace(base, psi_p=key[0], psi_n=key[1])
-        sims[key] = (sel, simulated_phase(pr, tau[sel], d, seed, pmap.thresholds))
+    keys = list(dict.fromkeys(zip(pp, pn)))
+    sels = [[i for i in range(len(pts)) if (pp[i], pn[i]) == key] for key in keys]
+    tasks = [(dataclasses.replace(base, psi_p=float(key[0]), psi_n=float(key[1])), tau[sel],
+              d, seed, pmap.thresholds) for key, sel in zip(keys, sels)]
+    sims = map_tasks(simulated_phase, tasks, executor, progress)
     rows = [None] * len(pts)
-    for sel, sim in sims.values():
+    for sel, sim in zip(sels, sims):
         for k, i in enumerate(sel):
             rows[i] = {"psi_n": float(pn[i]), "psi_p": float(pp[i]), "tau": float(tau[i]),
                        "theory": LABELS[int(th_labels[i])],

@@ -6,7 +6,8 @@ Layout of :mod:`rfdiff.cli`:
   turns argument errors into one line ``rfdiff: error: ...`` with exit status 2, never a
   traceback;
 - one module per subcommand (``coefficients.py``, ``simulate.py``, ``spectrum.py``,
-  ``curves.py``, ``timescales.py``, ``phase_diagram.py``, ``generate.py``, ``report.py``),
+  ``curves.py``, ``timescales.py``, ``phase_diagram.py``, ``generate.py``, ``report.py``,
+  ``validate.py``),
   each exposing ``register(subparsers)``, which adds its parser and sets ``func``;
   ``func(args)`` computes, then hands its JSON-ready result to :func:`._common.emit`;
 - ``_common.py``: what the subcommands share (the model and output flags, the argument
@@ -26,13 +27,13 @@ import traceback
 import warnings
 
 from . import (coefficients, curves, generate, phase_diagram, report, simulate, spectrum,
-               timescales)
+               timescales, validate)
 from ._common import ArgumentError, Parser, common_parser
 
 __all__ = ["main", "console_main", "build_parser", "common_parser"]
 
 SUBCOMMANDS = (coefficients, simulate, spectrum, curves, timescales, phase_diagram, generate,
-               report)
+               report, validate)
 
 
 def build_parser() -> Parser:
@@ -44,6 +45,9 @@ def build_parser() -> Parser:
                         help="no progress display on stderr")
     parser.add_argument("--debug", dest="global_debug", action="store_true",
                         help="show the traceback of an unexpected internal error")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not use the persistent compilation cache (also: "
+                             f"{NO_CACHE_ENV}=1); the cache lives in {cache_dir()}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in SUBCOMMANDS:
         module.register(subparsers)
@@ -116,10 +120,40 @@ def _one_cpu_device_per_core() -> None:
         pass  # JAX is already running in this process: keep its devices
 
 
+NO_CACHE_ENV = "RFDIFF_NO_CACHE"
+
+
+def cache_dir() -> str:
+    """The per-user folder of the persistent compilation cache: ``$RFDIFF_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/rfdiff/jax``, else ``~/.cache/rfdiff/jax``."""
+    if os.environ.get("RFDIFF_CACHE_DIR"):
+        return os.environ["RFDIFF_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "rfdiff", "jax")
+
+
+def _persistent_compilation_cache(argv) -> None:
+    # Most of a short command's time is compiling the same programs again; a command-line
+    # process is ours, so it keeps them on disk. Every compiled program is kept (threshold
+    # 0 s): the small ones add up. Importing rfdiff or calling main() never does this.
+    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0") or "--no-cache" in argv:
+        return
+    import jax
+
+    try:
+        jax.config.update("jax_compilation_cache_dir", cache_dir())
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    except (AttributeError, ValueError):
+        pass  # a JAX without these options: run uncached
+
+
 def console_main() -> int:
     """Process entry point (``rfdiff``, ``python -m rfdiff``): :func:`main` with one JAX
-    CPU device per core."""
+    CPU device per core and the persistent compilation cache (unless ``--no-cache`` or
+    ``RFDIFF_NO_CACHE=1``)."""
     _one_cpu_device_per_core()
+    _persistent_compilation_cache(sys.argv[1:])
     return main()
 
 

@@ -11,6 +11,7 @@ from .phase import (label_legend_handles, overlay_confirmation, plot_phase_diffu
                     plot_phase_size, plot_phase_time, plot_timescale_ratio)
 from .spectrum import plot_density, plot_parts, spectrum_figure
 from .timescales import plot_scaling_curves, plot_scaling_times
+from .validation import plot_validation
 
 __all__ = [
     "label_legend_handles",
@@ -27,5 +28,6 @@ __all__ = [
     "plot_scaling_curves",
     "plot_scaling_times",
     "plot_timescale_ratio",
+    "plot_validation",
     "spectrum_figure",
 ]

@@ -37,6 +37,8 @@ def plot_memorisation(ax, curves, *, level: float | None = None, loss_times: boo
     Returns:
         ``ax``.
     """
+    from matplotlib.lines import Line2D
+
     curves = [curves] if hasattr(curves, "metrics") else list(curves)
     for i, c in enumerate(curves):
         color = f"C{i}"
@@ -49,13 +51,21 @@ def plot_memorisation(ax, curves, *, level: float | None = None, loss_times: boo
             if c.theory_tau_mem:
                 ax.axvline(float(c.theory_tau_mem[0]), color=color, linestyle="-.",
                            linewidth=1)
+    handles = []
     if level is not None:
         ax.axhline(level, color="0.5", linewidth=0.8)
+        handles.append(Line2D([], [], color="0.5", lw=0.8, label=f"onset level {level:g}"))
+    if loss_times:
+        handles.append(Line2D([], [], color="0.3", ls=":", lw=1,
+                              label="τ of smallest score error (smallest t)"))
+        if any(c.theory_tau_mem for c in curves):
+            handles.append(Line2D([], [], color="0.3", ls="-.", lw=1,
+                                  label="theory τ_mem onset (n > d)"))
     ax.set_xscale("log")
     ax.set_xlabel("training time τ = kη/d²")
     ax.set_ylabel("f_mem (ratio < 1/3)")
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize="small")
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, fontsize="small")
     return ax
 
 
@@ -82,6 +92,8 @@ def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "e
     """
     if key not in _QUALITY_LABELS:
         raise ValueError(f"key must be one of {tuple(_QUALITY_LABELS)}, got {key!r}")
+    from matplotlib.lines import Line2D
+
     curves = [curves] if hasattr(curves, "metrics") else list(curves)
     styles = {"data": "--", "exact": "-.", "empirical": ":"}
     for i, c in enumerate(curves):
@@ -104,5 +116,13 @@ def plot_quality(ax, curves, key: str = "gaussian_kl", *, references=("data", "e
         ax.set_yscale("log")
     ax.set_xlabel("training time τ = kη/d²")
     ax.set_ylabel(_QUALITY_LABELS[key])
-    ax.legend(fontsize="small", title=" / ".join(f"{styles[r]} {r}" for r in references))
+    # one legend entry per line style, in words, instead of a style key in the title
+    names = {"data": "exact samples of the data", "exact": "sampler with the exact score",
+             "empirical": "sampler with the memorising score"}
+    extra = [Line2D([], [], color="0.3", ls=styles[r], lw=0.8, label=names[r])
+             for r in references]
+    if mark_degradation and key in ("gaussian_kl", "sliced_w2"):
+        extra.append(Line2D([], [], color="0.6", marker="*", ms=8, mec="k", ls="none",
+                            label="half-way degradation"))
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + extra, fontsize="small")
     return ax

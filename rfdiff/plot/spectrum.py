@@ -14,7 +14,7 @@ from .._theory.resolvent import ResolventParams, solve_on_grid
 from .._spectrum.structure import SpectralStructure, spectral_structure
 from .._common.validation import positive_int
 
-__all__ = ["plot_density", "plot_parts", "spectrum_figure"]
+__all__ = ["plot_density", "plot_parts", "spectrum_figure", "part_counts", "assign_by_counts"]
 
 _COLORS = {"s2_atom": "tab:gray", "d_component": "tab:purple", "memorisation": "tab:red",
            "feature_only": "tab:olive", "generalisation": "tab:blue", "outlier": "tab:brown"}
@@ -61,6 +61,64 @@ def plot_parts(ax, structure: SpectralStructure, *, annotate: bool = True):
             label = f"{part.role}\nmass {part.mass:.4g}"
             ax.annotate(label, xy=(part.lo, 1.0), xycoords=("data", "axes fraction"),
                         fontsize=6, color=color, va="top", ha="left", rotation=0)
+
+
+def part_counts(structure: SpectralStructure, p: int) -> list[int]:
+    """Eigenvalue count of every part, in the order of ``structure.parts``.
+
+    The predicted count where the structure has one, else round(mass · p) (an
+    unidentified part of a general data spectrum); the largest part absorbs the rounding
+    so that the counts add up to p.
+
+    Args:
+        structure: :class:`SpectralStructure`.
+        p: number of eigenvalues.
+
+    Returns:
+        A list of non-negative integers summing to p.
+
+    Raises:
+        ValueError: if ``p`` is not a positive integer.
+    """
+    p = positive_int("p", p)
+    # the outlier of a non-odd activation holds one eigenvalue but mass 0 per p
+    counts = [q.count if q.count is not None
+              else 1 if q.role == "outlier" else round(q.mass * p)
+              for q in structure.parts]
+    if counts:
+        big = int(np.argmax(counts))
+        counts[big] = max(0, counts[big] + p - sum(counts))
+    return counts
+
+
+def assign_by_counts(eigenvalues, structure: SpectralStructure, counts=None) -> list:
+    """Split the eigenvalues among the parts by counts, lowest λ first.
+
+    At finite d a part's eigenvalues need not lie inside its asymptotic edges (the s_t²
+    atom spreads into the window of the d-component above it); sorting the eigenvalues
+    and handing each part, taken in increasing λ, its count of them assigns every
+    eigenvalue to the part the theory predicts for it.
+
+    Args:
+        eigenvalues: eigenvalues of a finite-size U.
+        structure: :class:`SpectralStructure`.
+        counts: one count per part of ``structure.parts`` (default :func:`part_counts`).
+
+    Returns:
+        One sorted array per part of ``structure.parts`` (same order), or None when the
+        counts do not add up to the number of eigenvalues.
+    """
+    ev = np.sort(np.asarray(eigenvalues, float).ravel())
+    counts = part_counts(structure, ev.size) if counts is None else list(counts)
+    if sum(counts) != ev.size:
+        return None
+    order = sorted(range(len(structure.parts)),
+                   key=lambda i: (structure.parts[i].lo, structure.parts[i].kind != "atom"))
+    out, start = [None] * len(order), 0
+    for i in order:
+        out[i] = ev[start:start + counts[i]]
+        start += counts[i]
+    return out
 
 
 def _panel_grid(part, points):
@@ -129,14 +187,10 @@ def spectrum_figure(problem, structure: SpectralStructure | None = None, *,
     fig = Figure(figsize=figsize or (3.6 * ncols, 3.4), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     _overview(axes[0], structure, grids, dens, ev, p)
+    assigned = None if ev is None else assign_by_counts(ev, structure)
     for ax, part, g, d in zip(axes[1:], bulks, grids, dens):
         if ev is not None:
-            sel = ev[(ev >= g[0]) & (ev <= g[-1])]
-            if sel.size:
-                bins = max(10, min(60, int(np.sqrt(sel.size) * 3)))
-                counts, edges = np.histogram(sel, bins=bins, range=(g[0], g[-1]))
-                ax.stairs(counts / (p * np.diff(edges)), edges, color="tab:orange",
-                          fill=True, alpha=0.4, label=f"finite size ({sel.size} eig.)")
+            _finite_size_histogram(ax, structure, part, g, ev, p, assigned)
         plot_density(ax, g, d, label="asymptotic")
         if leading_order and isinstance(problem, Problem):
             _leading_order_overlay(ax, problem, part, g)
@@ -146,6 +200,37 @@ def spectrum_figure(problem, structure: SpectralStructure | None = None, *,
         ax.legend(fontsize=6)
     axes[0].set_ylabel("density per p")
     return fig
+
+
+def _finite_size_histogram(ax, structure, part, grid, ev, p, assigned):
+    """The eigenvalues in one bulk's window, split by the part they are assigned to."""
+    lo, hi = grid[0], grid[-1]
+    window = ev[(ev >= lo) & (ev <= hi)]
+    if not window.size:
+        return
+    bins = max(10, min(60, int(np.sqrt(window.size) * 3)))
+    edges = np.linspace(lo, hi, bins + 1)
+    if assigned is None:  # no counts: every eigenvalue of the window
+        counts, _ = np.histogram(window, bins=edges)
+        ax.stairs(counts / (p * np.diff(edges)), edges, color="tab:orange", fill=True,
+                  alpha=0.4, label=f"finite size ({window.size} eig. in window)")
+        return
+    k = structure.parts.index(part)
+    own = assigned[k]
+    counts, _ = np.histogram(own, bins=edges)
+    ax.stairs(counts / (p * np.diff(edges)), edges, color="tab:orange", fill=True, alpha=0.4,
+              label=f"finite size: its {own.size} eig. (by count)")
+    base = counts.astype(float)
+    for j, other in enumerate(structure.parts):
+        inside = assigned[j][(assigned[j] >= lo) & (assigned[j] <= hi)] if j != k else ()
+        if len(inside):
+            extra, _ = np.histogram(inside, bins=edges)
+            # stacked above the part's own eigenvalues, in the other part's colour
+            ax.stairs((base + extra) / (p * np.diff(edges)), edges,
+                      baseline=base / (p * np.diff(edges)), color=_color(other.role),
+                      fill=True, alpha=0.3, hatch="//",
+                      label=f"{other.role} eig. spread here ({inside.size})")
+            base = base + extra
 
 
 def _overview(ax, structure, grids, dens, ev, p):

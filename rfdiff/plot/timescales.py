@@ -7,7 +7,8 @@ import numpy as np
 __all__ = ["plot_scaling_curves", "plot_scaling_times"]
 
 
-def plot_scaling_curves(ax, report, key: str = "score_error", inset: bool = True):
+def plot_scaling_curves(ax, report, key: str = "score_error", inset: bool = True,
+                        collapse_key: str = "curve"):
     """Curves for each ψ_n against τ, with an inset of the collapse against τ/τ_mem.
 
     Args:
@@ -15,6 +16,7 @@ def plot_scaling_curves(ax, report, key: str = "score_error", inset: bool = True
         report: a :class:`rfdiff.ScalingReport`.
         key: ``"score_error"`` or ``"gen_loss"``.
         inset: draw the collapse inset.
+        collapse_key: the τ_mem of the collapse (a key of ``report.tau_mem``).
 
     Returns:
         ``ax``.
@@ -31,23 +33,25 @@ def plot_scaling_curves(ax, report, key: str = "score_error", inset: bool = True
     ax.set_ylabel({"score_error": "E_score", "gen_loss": "L_gen"}[key])
     ax.legend(fontsize="small", loc="lower left")
     if inset:
-        ins = ax.inset_axes([0.6, 0.08, 0.37, 0.37])
-        x = report.collapse("curve")
+        # raised so that the inset's own τ/τ_mem label stays above the main x axis
+        ins = ax.inset_axes([0.62, 0.2, 0.35, 0.3])
+        x = report.collapse(collapse_key)
         for y, xx, col in zip(data, x, colors):
             ins.plot(xx[fin], y[fin], color=col)
         ins.set_xscale("log")
         ins.set_yscale("log")
-        ins.set_xlabel("τ/τ_mem", fontsize="x-small")
+        ins.set_xlabel("τ/τ_mem", fontsize="x-small", labelpad=1)
         ins.tick_params(labelsize="xx-small")
     return ax
 
 
-def plot_scaling_times(ax, report):
+def plot_scaling_times(ax, report, keys=("curve", "spectral")):
     """τ_gen and τ_mem against ψ_n with the fitted exponents.
 
     Args:
         ax: matplotlib Axes.
         report: a :class:`rfdiff.ScalingReport`.
+        keys: which definitions to draw (``curve`` and/or ``spectral``).
 
     Returns:
         ``ax``.
@@ -56,6 +60,8 @@ def plot_scaling_times(ax, report):
     styles = [("tau_mem", "curve", "o-", "C3"), ("tau_mem", "spectral", "s--", "C1"),
               ("tau_gen", "curve", "o-", "C0"), ("tau_gen", "spectral", "s--", "C2")]
     for group, key, st, col in styles:
+        if key not in keys:
+            continue
         y = getattr(report, group)[key]
         alpha, err = report.exponents[group][key]
         ax.plot(x, y, st, color=col, label=f"{group} ({key}): ∝ ψn^{alpha:.2f}±{err:.2f}")
