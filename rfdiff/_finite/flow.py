@@ -16,6 +16,11 @@ factors of 2 and 4. At τ = ∞, modes with λ below ``rcond``·λ_max are treat
 directions (g = 0, e = 1): U v = 0 implies vᵀσ = 0 almost surely, hence vᵀV = 0, so these
 modes are never driven (a pseudo-inverse).
 
+Weight decay λ ≥ 0 (``Problem.ridge``): training minimises L + λΔ_t‖M‖²_F/d, whose flow is
+the one above with U replaced by U + λI. The eigenbasis is the same, so the rates and g use
+λ_k + λ (at τ = ∞, g_k = 1/(λ_k + λ) and every mode, null ones included, forgets M(0) when
+λ > 0), while the reported train loss keeps U itself: losses never include the penalty.
+
 Every loss is a quadratic form in N; the matrices of these forms are built once (decompose
 once, evaluate any τ), after which a grid of T times costs O(T p²).
 """
@@ -30,6 +35,7 @@ import numpy as np
 
 from .instance import Instance
 from .._common import Curves, check_fits, float64
+from .._common.validation import nonnegative
 
 __all__ = ["Flow", "Curves", "gradient_flow", "learning_curves", "weights_at", "losses_of", "phi1"]
 
@@ -44,6 +50,7 @@ class Flow:
         Q: eigenvectors (columns).
         rate: c = 2Δ_t/ψ_p (weights relax as e^{−cλτ}).
         null: boolean mask of modes treated as null at τ = ∞.
+        ridge: weight decay λ of the flow (the modes relax with λ_k + λ).
     """
 
     instance: Instance
@@ -52,6 +59,7 @@ class Flow:
     rate: float
     null: jax.Array
     _forms: dict
+    ridge: float = 0.0
 
 
 def _forms(inst: Instance, Q, M0):
@@ -105,20 +113,26 @@ def _eigh(U):
 
 
 @float64
-def gradient_flow(instance: Instance, M0=None, rcond: float | None = None) -> Flow:
+def gradient_flow(instance: Instance, M0=None, rcond: float | None = None, *,
+                  ridge: float | None = None) -> Flow:
     """Decompose U once so that :func:`learning_curves` evaluates any τ cheaply.
 
     Args:
         instance: a :class:`Instance` (any method).
         M0: initial rescaled weights M(0) = A(0)/√p, shape (d, p); default 0.
         rcond: relative eigenvalue cutoff for null modes at τ = ∞ (default p·eps).
+        ridge: weight decay λ ≥ 0 of the training loss L + λΔ_t‖M‖²_F/d; None (default)
+            takes ``instance.problem.ridge``. The flow relaxes to
+            M(∞) = −Δ_t^{−1/2} Vᵀ(U + λI)^{−1}.
 
     Returns:
         :class:`Flow`.
 
     Raises:
-        ValueError: if M0 has the wrong shape or is not finite.
+        ValueError: if M0 has the wrong shape or is not finite, or ``ridge`` is negative
+            or not finite.
     """
+    ridge = instance.problem.ridge if ridge is None else nonnegative("ridge", ridge)
     if M0 is not None:
         M0 = jnp.asarray(M0, dtype=jnp.float64)
         if M0.shape != (instance.d, instance.p):
@@ -132,7 +146,8 @@ def gradient_flow(instance: Instance, M0=None, rcond: float | None = None) -> Fl
     null = lam <= rcond * jnp.max(jnp.abs(lam))
     lam = jnp.maximum(lam, 0.0)
     rate = 2.0 * instance.problem.delta / instance.problem.psi_p
-    return Flow(instance, lam, Q, rate, null, timed("loss forms", _forms, instance, Q, M0))
+    return Flow(instance, lam, Q, rate, null, timed("loss forms", _forms, instance, Q, M0),
+                ridge)
 
 
 def phi1(x):
@@ -154,19 +169,22 @@ def phi1(x):
 
 def _g_e(flow: Flow, tau):
     """(g, e) of shape (T, p) for times tau (T,), handling τ = ∞."""
-    return _g_e_core(jnp.asarray(flow.eigvals), jnp.asarray(flow.null), flow.rate, tau)
+    return _g_e_core(jnp.asarray(flow.eigvals), jnp.asarray(flow.null), flow.rate, tau,
+                     flow.ridge)
 
 
 @jax.jit
-def _g_e_core(lam, null, c, tau):
+def _g_e_core(lam, null, c, tau, ridge=0.0):
     tau = tau[:, None]
     inf = jnp.isinf(tau)
     tau_f = jnp.where(inf, 0.0, tau)
+    lam = lam + ridge  # the modes of U + λI drive the flow
     g_fin = c * tau_f * phi1(c * lam[None, :] * tau_f)
     e_fin = jnp.exp(-c * lam[None, :] * tau_f)
     safe = jnp.where(null, 1.0, lam)
+    # null modes carry no V (their g stays 0); with λ > 0 they still forget M(0)
     g_inf = jnp.where(null, 0.0, 1.0 / safe)[None, :]
-    e_inf = jnp.where(null, 1.0, 0.0)[None, :]
+    e_inf = jnp.where(null & (ridge <= 0.0), 1.0, 0.0)[None, :]
     return jnp.where(inf, g_inf, g_fin), jnp.where(inf, e_inf, e_fin)
 
 
@@ -174,14 +192,15 @@ def _curves(flow: Flow, tau):
     inst = flow.instance
     forms = {k: jnp.asarray(v) for k, v in flow._forms.items()}
     return _curves_core(forms, jnp.asarray(flow.eigvals), jnp.asarray(flow.null), flow.rate,
-                        tau, inst.problem.delta, inst.d, inst.score_trace)
+                        tau, inst.problem.delta, inst.d, inst.score_trace, flow.ridge)
 
 
 @jax.jit
-def _curves_core(f, lam, null, rate, tau, delta, d, score_trace):
-    # one compiled evaluation: (T, p) mode weights, then T·p² for the quadratic forms
+def _curves_core(f, lam, null, rate, tau, delta, d, score_trace, ridge=0.0):
+    # one compiled evaluation: (T, p) mode weights, then T·p² for the quadratic forms;
+    # the weights follow U + λI, the train loss below uses U (no penalty term)
     sq = jnp.sqrt(delta)
-    g, e = _g_e_core(lam, null, rate, tau)
+    g, e = _g_e_core(lam, null, rate, tau, ridge)
     has_m0 = "eta" in f
     # |N_k|² and N_k·(B, Bp, Bs)_k, mode by mode
     nn = g**2 * f["beta"] / delta
@@ -205,6 +224,9 @@ def _curves_core(f, lam, null, rate, tau, delta, d, score_trace):
 @float64
 def learning_curves(flow: Flow, tau) -> Curves:
     """Train, test and generalisation losses and the score error at training times τ.
+
+    With weight decay (``flow.ridge`` > 0) the weights follow the penalised flow and every
+    loss, the train loss included, is reported without the penalty term.
 
     Args:
         flow: from :func:`gradient_flow`.

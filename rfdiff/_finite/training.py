@@ -7,6 +7,10 @@
   fresh noise draw ξ_ν per training point, the empirical denoising loss
   (1/(nd)) Σ_ν ‖√Δ_t s_A(x_ν(t)) + ξ_ν‖², and a plain gradient or Adam step on A.
 
+With weight decay (``Problem.ridge`` = λ > 0) both minimise L + λΔ_t‖A‖²_F/(pd): U becomes
+U + λI in the gradient-descent step, and the penalty's gradient is added to the noisy one.
+The logged losses never include the penalty.
+
 Both are jitted ``lax.scan`` loops over the segments between logged steps and log the exact
 noise-averaged losses (train, test, score error) of the current weights at a log-spaced set
 of steps, with τ = kη/d².
@@ -81,7 +85,8 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
             False from the first logged step whose train loss grew, and a RuntimeWarning.
 
     Returns:
-        :class:`Curves` at the logged steps (τ = kη/d²).
+        :class:`Curves` at the logged steps (τ = kη/d²); with ``Problem.ridge`` > 0 the
+        steps are those of the penalised loss and the losses are logged without the penalty.
 
     Raises:
         ValueError: for η ≤ 0 or a bad step count.
@@ -98,7 +103,9 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
     b = 2 * dtau * math.sqrt(p.delta) / p.psi_p
     M = jnp.zeros((instance.d, instance.p)) if M0 is None else jnp.asarray(M0, jnp.float64)
     segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
-    Ms = _gd_scan(instance.U, instance.V.T, M, segs, a, b)
+    # weight decay: the step of L + λΔ‖M‖²/d is the ridgeless one with U + λI
+    U = instance.U + p.ridge * jnp.eye(instance.p) if p.ridge > 0 else instance.U
+    Ms = _gd_scan(U, instance.V.T, M, segs, a, b)
     return _check_descent(_curves_from(instance, ks, eta, Ms), instance, eta, a, throw)
 
 
@@ -134,20 +141,21 @@ def _gd_scan(U, Vt, M, segs, a, b):
 
 @functools.lru_cache(maxsize=None)
 def _noisy_scan(act, optimizer):
-    def loss(A, Wt, X0, xi, et, sq, p):
+    def loss(A, Wt, X0, xi, et, sq, p, ridge):
         Xt = et * X0 + sq * xi
         F = act(Wt @ Xt)  # (p, n)
         resid = sq * (A @ F) / jnp.sqrt(p) + xi
-        return jnp.sum(resid**2) / xi.size
+        # weight decay λΔ‖A‖²/(pd) (sq² = Δ, A.shape[0] = d)
+        return jnp.sum(resid**2) / xi.size + ridge * sq**2 * jnp.sum(A**2) / (p * A.shape[0])
 
     grad = jax.grad(loss)
 
-    def run(A, opt_state, key, segs, Wt, X0, et, sq, p, eta, b1, b2, eps):
+    def run(A, opt_state, key, segs, Wt, X0, et, sq, p, eta, b1, b2, eps, ridge):
         def step(carry, _):
             A, (m, v, k), key = carry
             key, sub = jax.random.split(key)
             xi = jax.random.normal(sub, X0.shape, dtype=A.dtype)
-            gA = grad(A, Wt, X0, xi, et, sq, p)
+            gA = grad(A, Wt, X0, xi, et, sq, p, ridge)
             if optimizer == "adam":
                 k = k + 1
                 m = b1 * m + (1 - b1) * gA
@@ -185,7 +193,8 @@ def noisy_training(instance: Instance, eta: float, steps: int, points: int = 50,
         optimizer: ``"gd"`` or ``"adam"``.
 
     Returns:
-        :class:`Curves` at the logged steps.
+        :class:`Curves` at the logged steps; with ``Problem.ridge`` > 0 the steps include the
+        gradient of the penalty λΔ_t‖A‖²/(pd) and the losses are logged without it.
 
     Raises:
         ValueError: for η ≤ 0, an unknown optimizer or a bad step count.
@@ -202,5 +211,5 @@ def noisy_training(instance: Instance, eta: float, steps: int, points: int = 50,
     # the loss above is the mean over n·d entries, so its gradient is ∇_A L exactly
     run = _noisy_scan(pr.activation, optimizer)
     As = run(A0, state, jax.random.PRNGKey(seed), segs, Wt, instance.X, math.exp(-pr.t),
-             math.sqrt(pr.delta), float(instance.p), eta, betas[0], betas[1], eps)
+             math.sqrt(pr.delta), float(instance.p), eta, betas[0], betas[1], eps, pr.ridge)
     return _curves_from(instance, ks, eta, As / math.sqrt(instance.p))

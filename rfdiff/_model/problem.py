@@ -9,7 +9,7 @@ import math
 from .activations import Activation, activation as _activation
 from .coefficients import Coefficients, coefficients
 from .data_spectrum import DataSpectrum, isotropic
-from .._common.validation import positive
+from .._common.validation import nonnegative, positive
 
 __all__ = ["Problem"]
 
@@ -24,9 +24,13 @@ class Problem:
         t: diffusion time (> 0); Δ_t = 1 − e^{−2t}.
         activation: name or callable (see :func:`rfdiff.activation`).
         spectrum: data covariance spectrum ρ_Σ (default isotropic).
+        ridge: weight decay λ ≥ 0 (default 0, the paper's model): training minimises
+            L_λ(A) = L(A) + λ Δ_t ‖A‖²_F/(p d) = L + λ Δ_t ‖M‖²_F/d with M = A/√p, i.e. U is
+            replaced by U + λI in the training dynamics. Every reported loss (train
+            included) is the loss without the penalty term.
 
     Raises:
-        ValueError: for ψ ≤ 0, t ≤ 0, non-finite values or an unknown activation,
+        ValueError: for ψ ≤ 0, t ≤ 0, λ < 0, non-finite values or an unknown activation,
             naming the argument and the value.
     """
 
@@ -35,11 +39,13 @@ class Problem:
     t: float
     activation: Activation | str = "tanh"
     spectrum: DataSpectrum = dataclasses.field(default_factory=isotropic)
+    ridge: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "psi_p", positive("psi_p", self.psi_p))
         object.__setattr__(self, "psi_n", positive("psi_n", self.psi_n))
         object.__setattr__(self, "t", positive("t", self.t))
+        object.__setattr__(self, "ridge", nonnegative("ridge", self.ridge))
         object.__setattr__(self, "activation", _activation(self.activation))
         if not isinstance(self.spectrum, DataSpectrum):
             raise ValueError(f"spectrum must be a DataSpectrum, got {self.spectrum!r}")
@@ -66,4 +72,5 @@ class Problem:
             "t": self.t,
             "activation": self.activation.name,
             "sigma": self.spectrum.label(),
+            "ridge": self.ridge,
         }

@@ -41,7 +41,8 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
     """Train, test and score-error curves in the limit for many (ψ_p, ψ_n).
 
     Args:
-        problem: template giving t, the activation and ρ_Σ (its ψ's are ignored).
+        problem: template giving t, the activation, ρ_Σ and the weight decay λ (its ψ's
+            are ignored).
         psi_p, psi_n: arrays of equal length B (> 0).
         tau: grid of T times shared by all points, shape (T,), or one grid per point,
             shape (B, T) (> 0, ``inf`` allowed; ``inf`` needs s_t² > 0).
@@ -94,7 +95,7 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
                for f in ("A", "b2", "v2", "s2", "atoms", "weights")})
         C = base_C._replace(psi_p=jnp.asarray(pp[lo:lo + step]),
                             **{f: jnp.broadcast_to(getattr(base_C, f), (step,))
-                               for f in ("b2", "delta", "score_trace")})
+                               for f in ("b2", "delta", "score_trace", "ridge")})
         tau_arg = jnp.asarray(tau[lo:lo + step] if per_point else tau)
         if nd > 1:
             P, C = (jax.tree_util.tree_map(lambda v: v.reshape((nd, chunk) + v.shape[1:]), x)

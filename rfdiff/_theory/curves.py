@@ -24,10 +24,14 @@ double sum is 2 Re Σ_{j ≤ N/2} Σ_k.
 τ = ∞ uses f = U⁻¹ = R_0, the point z = 0 (weight ½ in two mirrored slots), which lies
 left of the spectrum when s_t² > 0; with s_t² = 0 (e.g. a linear activation) U is singular
 in the limit and τ = ∞ is refused. τ = 0 gives L_train = L_test = 1 exactly (no points).
+
+Weight decay λ (``Problem.ridge``): the resolvents are those of U + λI and the train loss
+gains a two-point term (:mod:`.ridge`); τ = ∞ then needs only s_t² + λ > 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import NamedTuple
@@ -40,6 +44,7 @@ from .._common import Curves, check_converged
 from .._common.x64 import float64
 from .._model.problem import Problem
 from .params import SpectralParams, spectral_bound, spectral_params
+from .ridge import penalty_free_train, solver_params
 from .two_point import SYMMETRY_TOL, one_point_core, pair_table, population_trace
 
 __all__ = ["AsymptoticCurves", "ContourPoints", "asymptotic_curves", "talbot_contour",
@@ -179,7 +184,8 @@ def contour_points(problem: Problem, tau, nodes: int = DEFAULT_NODES) -> Contour
 
 # ----------------------------------------------------------------------------- assembly
 
-def combine_traces(problem: Problem, points: ContourPoints, s_f, s_g, F_pop) -> Curves:
+def combine_traces(problem: Problem, points: ContourPoints, s_f, s_g, F_pop,
+                   F_I=None) -> Curves:
     """Assemble the curves from trace values at the contour points.
 
     Any source of traces may be used: the asymptotic solutions, or the traces of one
@@ -192,21 +198,28 @@ def combine_traces(problem: Problem, points: ContourPoints, s_f, s_g, F_pop) -> 
         s_f: (T, N) values of s(z) = (1/p) Tr K R_z at ``points.z_f``.
         s_g: (T, N) values of s at ``points.z_g``.
         F_pop: (T, N, N) values of (1/d) Tr K R_{z_j} Ũ R_{z_k} at pairs of ``points.z_f``.
+        F_I: (T, N, N) values of (1/d) Tr K R_{z_j} R_{z_k}; needed only when
+            ``problem.ridge`` > 0 (R is then the resolvent of U + λI).
 
     Returns:
         :class:`rfdiff.Curves` (NumPy arrays).
 
     Raises:
-        ValueError: if the shapes of the traces do not match the points.
+        ValueError: if the shapes of the traces do not match the points, or ``F_I`` is
+            missing with ``problem.ridge`` > 0.
     """
     T, N = points.z_f.shape
+    if F_I is None and problem.ridge > 0:
+        raise ValueError(f"F_I is needed for ridge = {problem.ridge!r} > 0")
+    F_I = np.zeros((T, N, N)) if F_I is None else F_I
     for name, arr, shape in (("s_f", s_f, (T, N)), ("s_g", s_g, (T, N)),
-                             ("F_pop", F_pop, (T, N, N))):
+                             ("F_pop", F_pop, (T, N, N)), ("F_I", F_I, (T, N, N))):
         if np.shape(arr) != shape:
             raise ValueError(f"{name} must have shape {shape}, got {np.shape(arr)}")
     with jax.enable_x64(True):
         out = _combine(_loss_constants(problem), jnp.asarray(points.weight),
-                       jnp.asarray(s_f), jnp.asarray(s_g), jnp.asarray(F_pop))
+                       jnp.asarray(s_f), jnp.asarray(s_g), jnp.asarray(F_pop),
+                       F_I=jnp.asarray(F_I))
         train, test, score = (np.asarray(v) for v in out)
     return Curves(np.asarray(points.tau), train, test, test - train, score)
 
@@ -225,31 +238,37 @@ class LossConstants(NamedTuple):
     b2: jax.Array
     delta: jax.Array
     score_trace: jax.Array
+    ridge: jax.Array
 
 
-def loss_constants_core(psi_p, b2, t, atoms, weights) -> LossConstants:
+def loss_constants_core(psi_p, b2, t, atoms, weights, ridge=0.0) -> LossConstants:
     """Jit-able :class:`LossConstants` (the one home of the score-error offset)."""
     delta = -jnp.expm1(-2.0 * t)
     trace = jnp.sum(weights / (jnp.exp(-2.0 * t) * atoms + delta), axis=-1)
-    return LossConstants(jnp.asarray(psi_p), jnp.asarray(b2), delta, trace)
+    return LossConstants(jnp.asarray(psi_p), jnp.asarray(b2), delta, trace,
+                         jnp.asarray(ridge, jnp.float64))
 
 
 def _loss_constants(problem):
     f = functools.partial(jnp.asarray, dtype=jnp.float64)
     return loss_constants_core(f(problem.psi_p), f(float(problem.coefficients.b) ** 2),
                                f(problem.t), f(problem.spectrum.atoms),
-                               f(problem.spectrum.weights))
+                               f(problem.spectrum.weights), f(problem.ridge))
 
 
-def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0):
-    """Loss assembly. F_pop has shape (T, M, N) with left weights ``left`` (T, M)
-    (default: all N weights, M = N); ``factor`` multiplies the double sum."""
+def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0, F_I=None):
+    """Loss assembly. F_pop (and F_I, needed when C.ridge > 0) have shape (T, M, N) with
+    left weights ``left`` (T, M) (default: all N weights, M = N); ``factor`` multiplies the
+    double sums."""
     left = weight if left is None else left
     # the complex sums are real up to rounding: nodes and weights come in conjugate pairs
     tr_f = C.psi_p * jnp.real(jnp.sum(weight * s_f, axis=-1))        # (1/d) Tr K f
     tr_g = C.psi_p * jnp.real(jnp.sum(weight * s_g, axis=-1))        # (1/d) Tr K g
     quad = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, F_pop, weight))  # (1/d)Tr KfŨf
     train = 1.0 - C.b2 * tr_g
+    if F_I is not None:
+        tr_f2 = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, F_I, weight))  # Tr K f²/d
+        train = penalty_free_train(train, C.ridge, C.b2, tr_f2)
     test = 1.0 + C.b2 * quad - 2.0 * C.b2 * tr_f
     score = (test - 1.0 + C.delta * C.score_trace) / C.delta
     return train, test, score
@@ -267,16 +286,18 @@ def _core_mirrored(P: SpectralParams, C: LossConstants, z_f, z_g, weight):
     """Jit-able, for rows with slot N−1−k the conjugate of slot k (:func:`contour_points`):
     one-point solves at the first half of the nodes only, and the (first half) × (all)
     two-point table; Σ_jk ω_j ω_k F(z_j, z_k) = 2 Re Σ_{j < N/2} Σ_k (...).
-    Returns (train, test, score, converged, residual)."""
+    Returns (train, test, score, converged, residual). Resolvents are those of U + λI
+    (λ = C.ridge); the population matrix Ũ keeps s_t²."""
     half = z_f.shape[1] // 2
-    sol_f = _mirror(one_point_core(P, z_f[:, :half]))
-    sol_g = _mirror(one_point_core(P, z_g[:, :half]))
+    P_solve = solver_params(P, C.ridge)
+    sol_f = _mirror(one_point_core(P_solve, z_f[:, :half]))
+    sol_g = _mirror(one_point_core(P_solve, z_g[:, :half]))
     a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
     b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    F = pair_table(P, a, b)  # (F_K, F_S, F_I), each (T, half, N)
+    F = pair_table(P_solve, a, b)  # (F_K, F_S, F_I), each (T, half, N)
     P_F = population_trace(P, *F)
     train, test, score = _combine(C, weight, sol_f.s, sol_g.s, P_F, left=weight[:, :half],
-                                  factor=2.0)
+                                  factor=2.0, F_I=F[2])
     # two-point residual: the formulas are symmetric only at exact one-point solutions, so
     # compare the square (half × half) block with its transpose
     defect = functools.reduce(jnp.maximum, [
@@ -314,7 +335,7 @@ _curves_jit = jax.jit(curves_core)
 
 @float64
 def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
-                      throw: bool = False) -> Curves:
+                      throw: bool = False, ridge: float | None = None) -> Curves:
     """Learning curves at training times τ in the limit d, p, n → ∞ (ψ_p, ψ_n fixed).
 
     The asymptotic twin of ``learning_curves(gradient_flow(finite_size_instance(...)), tau)``
@@ -330,6 +351,8 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
         nodes: even number of Talbot nodes in [8, 40] (default 24: relative quadrature
             error ~2e-12; 16 gives ~1e-7).
         throw: raise instead of warning when a time did not converge.
+        ridge: weight decay λ ≥ 0; None (default) takes ``problem.ridge``. The train loss is
+            reported without the penalty term.
 
     Returns:
         :class:`rfdiff.Curves` with ``converged`` (per time: every one-point solve at the
@@ -341,15 +364,19 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
 
     Raises:
         ValueError: for a bad problem, negative/NaN/empty ``tau``, ``tau = inf`` with
-            s_t² = 0, or a bad ``nodes``, naming the argument and the value.
+            s_t² + λ = 0, a bad ``nodes`` or a negative ``ridge``, naming the argument and
+            the value.
         NotConvergedError: with ``throw=True``, when a time did not converge.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    if ridge is not None:
+        problem = dataclasses.replace(problem, ridge=ridge)  # validates it
     tau = _times(tau)
     nodes = _nodes(nodes)
     P = spectral_params(problem)
-    if np.any(np.isinf(tau)) and not float(P.s2) > 1e-12 * float(spectral_bound(P)):
+    if np.any(np.isinf(tau)) and not float(P.s2) + problem.ridge > \
+            1e-12 * float(spectral_bound(P)):
         raise ValueError(
             f"tau = inf needs s_t^2 > 0 (U is singular in the limit), got s_t^2 = "
             f"{float(P.s2)!r} for activation {problem.activation.name!r}; use a large finite tau")

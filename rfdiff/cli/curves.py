@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ._common import (add_command, add_tau_flags, check_writable, dimension, emit,
                       problem_from_args, stage, tau_grid)
 
@@ -12,6 +14,9 @@ def register(subparsers):
     p = add_command(subparsers, "curves", size=False,
                     help="asymptotic learning curves: train/test/gen loss and score error vs τ")
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=100)
+    p.add_argument("--ridge", type=float, default=0.0,
+                   help="weight decay λ >= 0 of L + λΔ_t‖M‖²/d (default 0; losses are "
+                        "reported without the penalty)")
     p.add_argument("--compare-d", type=dimension("compare-d"), metavar="D",
                    help="also run a finite-size instance (exact method) of dimension D")
     p.set_defaults(func=run)
@@ -37,7 +42,7 @@ def finite_size_curves(problem, d: int, seed: int, tau):
 def run(args) -> int:
     from .._theory import asymptotic_curves
 
-    problem = problem_from_args(args)
+    problem = dataclasses.replace(problem_from_args(args), ridge=args.ridge)
     tau = tau_grid(args, TAU_MAX)
     check_writable(args)
     res = asymptotic_curves(problem, tau)
