@@ -142,7 +142,8 @@ def _timescales(d):
     status = d.get("status", "SUCCESSFUL")
     return Timescales(d["tau_gen"], d["tau_mem"], d["parts"], _curve_timescales(curve),
                       d.get("definitions", ""), tuple(d.get("notes", ())),
-                      Status[status] if isinstance(status, str) else Status(status))
+                      Status[status] if isinstance(status, str) else Status(status),
+                      d.get("local_exponents"))
 
 
 def _study(d):

@@ -1,6 +1,21 @@
-"""The theory core: the solvers and building blocks behind the entry points.
+"""The theory core: the functional API, and the solvers and building blocks behind the
+entry points.
 
-Everything here is a pure function of a :class:`SpectralParams` pytree or of a
+The functional API (differentiable; docs/derivatives.md): :func:`params` builds a
+:class:`Params` pytree (ψ_p, ψ_n, t, atoms and weights of ρ_Σ as leaves, the activation
+static), and
+
+- :func:`coefficients` gives the Gaussian-equivalence constants,
+- :func:`density` the eigenvalue density ρ(λ) of U,
+- :func:`curves` the learning curves on a τ grid (τ = ∞ allowed),
+- :func:`edges` the edges of each spectral part (order :data:`EDGE_ROLES`) and the
+  spectral τ_gen, τ_mem,
+
+all pure JAX functions under ``jax.jit``, ``jax.vmap`` and ``jax.grad``/``jacfwd``/``jacrev``
+(derivatives through the solvers by the implicit-function theorem). They need 64-bit
+types enabled by the caller and say so otherwise.
+
+The toolkit below is a pure function of a :class:`SpectralParams` pytree or of a
 :class:`rfdiff.Problem`:
 
 - parameters: :class:`SpectralParams` (one pytree for every solver), :func:`spectral_params`,
@@ -33,8 +48,21 @@ from ._spectrum import (SpectralPart, MeasureQuadrature, measure_quadrature, spe
                         memorisation_edges, memorisation_density, generalisation_edges,
                         generalisation_density, population_params)
 from ._timescales import (spectral_timescales, SpectralTimescales)
+from ._theory.functional import (Params, params, coefficients, density, curves, spectral,
+                                 require_x64)
+from ._spectrum import EDGE_ROLES, Edges, edges
 
 __all__ = [
+    "Params",
+    "params",
+    "coefficients",
+    "density",
+    "curves",
+    "edges",
+    "Edges",
+    "EDGE_ROLES",
+    "spectral",
+    "require_x64",
     "adaptive",
     "as_params",
     "batched_curves",

@@ -162,6 +162,7 @@ def test_contour_assembly_matches_eigendecomposition(name):
                                    err_msg=field)
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_node_count_converges():
     problem = _small("two_atom")
     # error ~e^{−1.36N}: 20 nodes ~1e-9, 24 nodes ~1e-11 (the default), 28 nodes ~1e-13

@@ -14,6 +14,7 @@ def _json(argv, capsys):
     return json.loads(out)
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_phase_diagram_time_map_json_and_plot(tmp_path, capsys):
     plot = tmp_path / "p.png"
     data = _json(["phase-diagram", "--psi-p", "16", "--points", "4", "--psi-n-min", "1",
@@ -28,6 +29,7 @@ def test_phase_diagram_time_map_json_and_plot(tmp_path, capsys):
     assert data["label_names"] == ["not_generalising", "generalising", "memorising"]
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_phase_diagram_tau_map_has_boundary_pairs(capsys):
     data = _json(["phase-diagram", "--tau", "1000", "--points", "3", "--psi-p-min", "64",
                   "--psi-p-max", "256", "--psi-n-min", "0.5", "--psi-n-max", "64"], capsys)
@@ -40,6 +42,7 @@ def test_phase_diagram_tau_map_has_boundary_pairs(capsys):
     assert all(0.4 * lead < p[1] < lead for p in pairs), pairs
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_phase_diagram_confirmation_straddles_boundaries(capsys):
     data = _json(["phase-diagram", "--psi-p", "16", "--points", "2", "--psi-n-min", "2",
                   "--psi-n-max", "4", "--tau-min", "1", "--tau-max", "1e5", "--confirm-d", "16",
@@ -65,6 +68,7 @@ def test_phase_diagram_errors(argv, msg, capsys):
     assert msg in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_command_line_process_uses_one_cpu_device_per_core():
     # `python -m rfdiff` asks JAX for one CPU device per core (batches are split over them);
     # an explicit user choice is kept

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-# the two confirmation scripts run finite-size sweeps even in small mode (~1-1.5 min each on
-# 2 cores): they run with `-m slow`, which keeps the default run within its time budget
-_SLOW = {"phase_confirmation.py", "phase_confirmation_models.py", "real_data_digits.py"}
+# scripts that run finite-size sweeps or long theory scans even in small mode (~0.5-1.5 min
+# each on 2 cores) run with `-m slow`, which keeps the default run within its time budget
+_SLOW = {"phase_confirmation.py", "phase_confirmation_models.py", "real_data_digits.py",
+         "teaching_walkthrough.py", "fig5c_phase_diagram.py", "phase_vs_diffusion_time.py",
+         "memorisation_in_samples.py", "widest_window.py"}
 _NAMES = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 SCRIPTS = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in _NAMES]
 

@@ -171,6 +171,7 @@ def test_generation_curve_rejects_bad_input(small_field):
         generation_curve(object())
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_cli_generate_json_and_plot(tmp_path, capsys):
     plot = tmp_path / "g.png"
     code = main(["generate", "--d", "6", "--psi-p", "4", "--psi-n", "1", "--times", "4",
@@ -192,6 +193,7 @@ def test_cli_generate_rejects_bad_flags(capsys):
     assert "count must be >= 2" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_example_small_mode_runs(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "examples" / "memorisation_in_samples.py"),
                           "--small", "--out", str(tmp_path)], capture_output=True, text=True,

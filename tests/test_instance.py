@@ -28,6 +28,7 @@ def _w1(a, b):
     return float(np.mean(np.abs(np.sort(a) - np.sort(b))))
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_exact_and_gaussian_equivalent_spectra_approach_each_other():
     # The Gaussian-equivalent matrix has the same asymptotic spectrum; the W1 distance
     # between the two empirical spectra (same W, X) must shrink as d grows.

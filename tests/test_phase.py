@@ -90,6 +90,7 @@ def test_fixed_tau_boundary_is_horizontal_for_large_psi_p():
     assert b["boundary"][0][0] == 256.0
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_size_map_small_grid_runs_and_labels():
     problem = rfdiff.Problem(1, 1, 0.1)
     pm = phase_map_size(problem, np.array([0.5, 4.0, 64.0]), np.array([16.0, 256.0]), 1e3)
@@ -178,6 +179,7 @@ def test_boundary_points_straddle_the_boundaries(time_map):
         rfdiff.tools.boundary_points(time_map, 0.5)
 
 
+@pytest.mark.slow  # > 10 s on 2 cores; run with -m slow
 def test_progress_reports_every_stage(capsys):
     problem = rfdiff.Problem(16, 4, 0.1)
     phase_map_size(problem, np.array([1.0, 8.0]), np.array([16.0]), 1e3, progress=True)

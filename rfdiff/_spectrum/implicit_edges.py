@@ -54,19 +54,36 @@ def _role_names(role: str):
     return {r.split("(")[0] for r in role.split("+")}
 
 
-def _host(psi_p, psi_n, A, b2, v2, s2, atoms, weights):
-    """Pipeline on the host: (q, r, w) at each edge (4, 2, 3), kinds (4, 2), converged."""
+def _host(*leaves):
+    """Pipeline on the host: (q, r, w) at each edge (4, 2, 3), kinds (4, 2), converged.
+
+    The callback may run in another thread, where the caller's (thread-local) 64-bit
+    setting does not hold: it is enabled here for the pipeline, and the float64 result
+    travels as pairs of uint32 words (JAX would otherwise canonicalise it to float32 in
+    that thread); :func:`bulk_edges_core` casts the bits back."""
+    with jax.enable_x64(True):
+        y, kind, ok = _host_x64(*leaves)
+    words = np.ascontiguousarray(y, np.float64).view(np.uint32).reshape(4, 2, 3, 2)
+    return words, np.asarray(kind, np.int32), np.asarray(ok, np.bool_)
+
+
+def _host_x64(psi_p, psi_n, A, b2, v2, s2, atoms, weights):
     P = SpectralParams(*(jnp.asarray(np.asarray(v, np.float64))
                          for v in (psi_p, psi_n, A, b2, v2, s2, atoms, weights)))
-    y = np.full((4, 2, 3), np.nan)
-    kind = np.zeros((4, 2), np.int32)
     try:
         st = spectral_structure(P)
     except ValueError:
-        return y, kind, np.asarray(False)
+        return np.full((4, 2, 3), np.nan), np.zeros((4, 2), np.int32), np.asarray(False)
+    return _edge_points(P, st)
+
+
+def _edge_points(P, st):
+    """(q, r, w) at each edge of a computed structure (4, 2, 3), kinds (4, 2), converged."""
+    y = np.full((4, 2, 3), np.nan)
+    kind = np.zeros((4, 2), np.int32)
     ok = bool(st.converged)
-    s2f = float(s2)
-    base = float(v2) if np.isinf(float(psi_n)) else 0.0
+    s2f = float(P.s2)
+    base = float(P.v2) if np.isinf(float(P.psi_n)) else 0.0
     ub = float(spectral_bound(P))
     eps = _EPS_REL * ub
     for i, role in enumerate(EDGE_ROLES):
@@ -124,20 +141,29 @@ def _fold_root_jvp(primals, tangents):
     return y, dy
 
 
-def bulk_edges_core(P: SpectralParams) -> BulkEdges:
-    """Edges of the bulks of U at spectral parameters P (jit-able; differentiable in P).
+def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
+    """Edges of the bulks of U at spectral parameters P (differentiable in P).
 
     Args:
         P: :class:`rfdiff.core.SpectralParams` (unbatched; vmap for a batch).
+        structure: the :func:`rfdiff.spectral_structure` of the values of P, when already
+            computed (then P must be concrete or a differentiation tracer of concrete
+            values, not a jit tracer); None locates the edges through a host callback,
+            which works under ``jax.jit`` and ``jax.vmap``.
 
     Returns:
         :class:`BulkEdges`.
     """
-    Pv = jax.lax.stop_gradient(P)
-    shapes = (jax.ShapeDtypeStruct((4, 2, 3), jnp.float64),
-              jax.ShapeDtypeStruct((4, 2), jnp.int32),
-              jax.ShapeDtypeStruct((), jnp.bool_))
-    y, kind, ok = jax.pure_callback(_host, shapes, *Pv, vmap_method="sequential")
+    if structure is None:
+        shapes = (jax.ShapeDtypeStruct((4, 2, 3, 2), jnp.uint32),
+                  jax.ShapeDtypeStruct((4, 2), jnp.int32),
+                  jax.ShapeDtypeStruct((), jnp.bool_))
+        words, kind, ok = jax.pure_callback(_host, shapes, *jax.lax.stop_gradient(P),
+                                            vmap_method="sequential")
+        y = jax.lax.bitcast_convert_type(words, jnp.float64)
+    else:
+        values = SpectralParams(*(jnp.asarray(v) for v in _primal(P)))
+        y, kind, ok = (jnp.asarray(a) for a in _edge_points(values, structure))
     flat_y = y.reshape(8, 3)
     fold = (kind == _FOLD).reshape(8)
     y_ift = _fold_root(jax.lax.stop_gradient(flat_y), fold, P)
@@ -146,6 +172,16 @@ def bulk_edges_core(P: SpectralParams) -> BulkEdges:
     lam = jnp.where(kind.reshape(8) == _ABSENT, jnp.nan, w + P.s2).reshape(4, 2)
     ok = ok & jnp.all(jnp.where(fold, jnp.isfinite(flat_y[:, 2]), True))
     return BulkEdges(lam[:, 0], lam[:, 1], ok)
+
+
+def _primal(P):
+    """Concrete values of P (under jax.jvp/jacfwd tracing: the primal values)."""
+    out = []
+    for v in P:
+        while isinstance(v, jax.core.Tracer) and hasattr(v, "primal"):
+            v = v.primal
+        out.append(np.asarray(v))
+    return out
 
 
 class Edges(NamedTuple):
@@ -176,7 +212,7 @@ class Edges(NamedTuple):
         return EDGE_ROLES
 
 
-def edges(p) -> Edges:
+def edges(p, structure=None) -> Edges:
     """Edges of each spectral part of U and the spectral τ_gen, τ_mem (differentiable).
 
     Works under ``jax.jit`` and ``jax.vmap`` (the edges are located on the host, one
@@ -185,12 +221,15 @@ def edges(p) -> Edges:
 
     Args:
         p: :class:`rfdiff.core.Params` (unbatched; vmap for a batch).
+        structure: the :func:`rfdiff.spectral_structure` of ``p``'s problem, when already
+            computed, to skip the host search (not under jit; forward and reverse
+            derivatives still work).
 
     Returns:
         :class:`Edges`.
     """
     P = functional.spectral(functional.check_params(p))
-    e = bulk_edges_core(P)
+    e = bulk_edges_core(P, structure)
     delta = -jnp.expm1(-2.0 * p.t)
     scale = p.psi_p / delta
     gen, mem = EDGE_ROLES.index("generalisation"), EDGE_ROLES.index("memorisation")

@@ -268,7 +268,7 @@ def adaptive(lam, eps_final, eps_start, P: SpectralParams) -> AdaptivePath:
         :class:`AdaptivePath`.
     """
     # the continuation runs on values only; derivatives come from at_root at the end
-    lam_in, P_in = lam, P
+    lam_in, eps_in, P_in = lam, eps_final, P
     lam, eps_final, eps_start, P = jax.lax.stop_gradient((lam, eps_final, eps_start, P))
     w0 = lam + 1j * eps_start
     x0 = newton(asymptotic_start(w0, P), w0, P, 2 * _ADAPT_NEWTON)
@@ -302,8 +302,13 @@ def adaptive(lam, eps_final, eps_start, P: SpectralParams) -> AdaptivePath:
         )
 
     st = jax.lax.while_loop(cond, body, state)
-    w_end = lam_in + 1j * st.eps
-    x_end = at_root(st.x, w_end, P_in)
+    # the target ε may depend on the parameters (a multiple of the spectral bound)
+    w_end = lam_in + 1j * jnp.where(st.done, eps_in, st.eps)
+    # polish: steps are accepted at a residual of _ACCEPT_TOL, and derivatives by the
+    # implicit-function theorem are only as good as the root
+    x_pol = newton(st.x, lam + 1j * st.eps, P, 2)
+    x_pol = jnp.where(jnp.all(jnp.isfinite(x_pol)), x_pol, st.x)
+    x_end = at_root(x_pol, w_end, P_in)
     return AdaptivePath(x_end, w_end, st.done, st.steps)
 
 

@@ -9,8 +9,12 @@ from .curve import CurveTimescales, curve_timescales
 from .timescales import (Timescales, SpectralTimescales, timescales, spectral_timescales,
                          curve_grid)
 from .scaling import ScalingReport, scaling_report, fit_power_law
+from .local import LOCAL_KEYS, local_exponents, core_params
 
 __all__ = [
+    "LOCAL_KEYS",
+    "local_exponents",
+    "core_params",
     "TimescaleDefinitions",
     "PhaseThresholds",
     "GLOSSARY",

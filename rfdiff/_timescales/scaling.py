@@ -13,6 +13,7 @@ import numpy as np
 from .._common import Status, positive
 from .._model import DataSpectrum, Problem, isotropic
 from .grids import TIMESCALES_TAU
+from .local import LOCAL_KEYS
 from .timescales import _theory_curves, timescales
 
 __all__ = ["ScalingReport", "scaling_report", "fit_power_law"]
@@ -55,6 +56,9 @@ class ScalingReport:
         tau_mem: dict of (K,) arrays: ``curve``, ``threshold``, ``score``, ``spectral``,
             ``onset``.
         exponents: ``{"tau_gen": {...}, "tau_mem": {...}}`` with ``(alpha, stderr)`` per key.
+        local_exponents: ``{key: (K,) array}``, d log τ / d log ψ_n at each ψ_n for the
+            keys of :data:`rfdiff._timescales.local.LOCAL_KEYS` (automatic
+            differentiation; a fitted exponent is an average of these over the range).
         tau: the τ grid of the curves; gen_loss, score_error: (K, T) curves.
         definitions: text of the definitions.
         status: the worst :class:`rfdiff.Status` of the timescales.
@@ -70,6 +74,7 @@ class ScalingReport:
     score_error: np.ndarray
     definitions: str
     status: Status = Status.SUCCESSFUL
+    local_exponents: dict | None = None
 
     def collapse(self, key: str = "curve"):
         """τ/τ_mem[key] for each ψ_n (shape (K, T)), to plot the collapsed curves."""
@@ -80,7 +85,10 @@ class ScalingReport:
         return {"psi_p": self.psi_p, "psi_n": self.psi_n.tolist(),
                 "tau_gen": {k: v.tolist() for k, v in self.tau_gen.items()},
                 "tau_mem": {k: v.tolist() for k, v in self.tau_mem.items()},
-                "exponents": self.exponents, "definitions": self.definitions}
+                "exponents": self.exponents, "definitions": self.definitions,
+                "local_exponents": ({k: np.asarray(v).tolist()
+                                     for k, v in self.local_exponents.items()}
+                                    if self.local_exponents is not None else None)}
 
 
 def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float = 0.1,
@@ -115,6 +123,7 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
     gen = {k: [] for k in ("curve", "reached", "spectral")}
     mem = {k: [] for k in ("curve", "threshold", "score", "spectral", "onset")}
     gl, se = [], []
+    local = {k: [] for k in LOCAL_KEYS}
     definitions, status = "", Status.SUCCESSFUL
     for pn in psi_n:
         problem = Problem(psi_p, float(pn), t, activation, spectrum)
@@ -127,6 +136,8 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
         mem["score"].append(ts.curve.tau_mem_score)
         mem["spectral"].append(ts.tau_mem["spectral"])
         mem["onset"].append(ts.tau_mem["onset"])
+        for k in LOCAL_KEYS:
+            local[k].append(ts.local_exponents[k])
         c, _ = _theory_curves(problem, grid)
         gl.append(c.gen_loss)
         se.append(c.score_error)
@@ -136,4 +147,5 @@ def scaling_report(psi_p: float = 64.0, psi_n=(4.0, 8.0, 16.0, 32.0), t: float =
     exponents = {"tau_gen": {k: fit_power_law(psi_n, v) for k, v in gen.items()},
                  "tau_mem": {k: fit_power_law(psi_n, v) for k, v in mem.items()}}
     return ScalingReport(psi_p, psi_n, gen, mem, exponents, grid, np.asarray(gl),
-                         np.asarray(se), definitions, Status(status))
+                         np.asarray(se), definitions, Status(status),
+                         {k: np.asarray(v) for k, v in local.items()})

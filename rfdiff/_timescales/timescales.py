@@ -33,6 +33,7 @@ from .._theory import asymptotic_curves
 from .curve import CurveTimescales, curve_timescales
 from .definitions import TimescaleDefinitions
 from .grids import TIMESCALES_TAU
+from .local import local_exponents
 
 __all__ = ["Timescales", "SpectralTimescales", "timescales", "spectral_timescales",
            "curve_grid"]
@@ -61,6 +62,9 @@ class Timescales(NamedTuple):
         definitions: text.
         notes: remarks (merged parts, missing parts).
         status: :class:`rfdiff.Status` of the spectral structure and the curves.
+        local_exponents: d log τ / d log ψ_n of ``tau_gen_spectral``, ``tau_mem_spectral``
+            and ``tau_mem_onset`` at this point, by automatic differentiation through the
+            edges (:func:`rfdiff._timescales.local.local_exponents`).
 
     The precise names of the glossary (:mod:`rfdiff._timescales.definitions`) are
     properties: :attr:`tau_gen_spectral`, :attr:`tau_gen_argmin`,
@@ -74,6 +78,7 @@ class Timescales(NamedTuple):
     definitions: str
     notes: tuple
     status: Status = Status.SUCCESSFUL
+    local_exponents: dict | None = None
 
     @property
     def tau_gen_spectral(self) -> float:
@@ -302,8 +307,10 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
     th = TimescaleDefinitions.of(thresholds, gen_factor=gen_factor,
                                  gen_threshold=gen_threshold, mem_factor=mem_factor,
                                  mem_fraction=mem_fraction)
-    spec = spectral_timescales(problem, throw=throw)
+    structure = spectral_structure(problem)
+    spec = spectral_timescales(problem, structure, throw=throw)
     parts, tau_gen, tau_mem, notes = spec
+    exponents = local_exponents(problem, "psi_n", structure)
     grid = curve_grid(tau_gen, tau_mem, parts) if tau is None else np.asarray(tau, dtype=float)
     if not np.any(np.isinf(grid)):
         grid = np.append(grid, np.inf)  # L_gen(∞) sets the level of tau_mem
@@ -324,4 +331,5 @@ def timescales(problem: Problem, tau=None, *, gen_factor: float | None = None,
         "generalisation bulk; tau_mem.spectral at the left edge of the memorisation bulk "
         "(the paper's tau_mem), tau_mem.onset at its right edge. curve: " + ct.definitions
         + "; tau_gen.curve = tau_gen, tau_mem.curve = tau_mem of the asymptotic curves.")
-    return Timescales(tau_gen, tau_mem, parts, ct, definitions, notes, Status(status))
+    return Timescales(tau_gen, tau_mem, parts, ct, definitions, notes, Status(status),
+                      exponents)

@@ -52,7 +52,8 @@ def run(args) -> int:
     ts = timescales(problem, **th)
     out = {"tau_gen": ts.tau_gen, "tau_mem": ts.tau_mem,
            "curve": {k: v for k, v in ts.curve._asdict().items() if k != "definitions"},
-           "parts": ts.parts, "definitions": ts.definitions, "notes": list(ts.notes)}
+           "parts": ts.parts, "definitions": ts.definitions, "notes": list(ts.notes),
+           "local_exponents": ts.local_exponents}
     # the grid of timescales() (extended past the spectral timescales), and τ = ∞
     grid = np.append(curve_grid(ts.tau_gen, ts.tau_mem, ts.parts), np.inf)
     sim = None
