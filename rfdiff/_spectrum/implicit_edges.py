@@ -154,6 +154,12 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
     Returns:
         :class:`BulkEdges`.
     """
+    values = _primal(P)
+    if structure is None and values is not None:
+        # concrete values (possibly under jvp/grad): search on the host directly. The
+        # callback below is only for jit/vmap tracing; calling JAX computations from inside
+        # a callback can stall when XLA's CPU threads are all busy.
+        structure = spectral_structure(SpectralParams(*(jnp.asarray(v) for v in values)))
     if structure is None:
         shapes = (jax.ShapeDtypeStruct((4, 2, 3, 2), jnp.uint32),
                   jax.ShapeDtypeStruct((4, 2), jnp.int32),
@@ -162,8 +168,12 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
                                             vmap_method="sequential")
         y = jax.lax.bitcast_convert_type(words, jnp.float64)
     else:
-        values = SpectralParams(*(jnp.asarray(v) for v in _primal(P)))
-        y, kind, ok = (jnp.asarray(a) for a in _edge_points(values, structure))
+        if values is None:
+            raise ValueError("structure= needs concrete parameters (not under jit or vmap)")
+        with jax.enable_x64(True):
+            y, kind, ok = _edge_points(SpectralParams(*(jnp.asarray(v) for v in values)),
+                                       structure)
+        y, kind, ok = jnp.asarray(y), jnp.asarray(kind), jnp.asarray(ok)
     flat_y = y.reshape(8, 3)
     fold = (kind == _FOLD).reshape(8)
     y_ift = _fold_root(jax.lax.stop_gradient(flat_y), fold, P)
@@ -175,11 +185,14 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
 
 
 def _primal(P):
-    """Concrete values of P (under jax.jvp/jacfwd tracing: the primal values)."""
+    """Concrete values of P (under jvp/grad tracing: the primal values), or None when a leaf
+    is abstract (under jit or vmap)."""
     out = []
     for v in P:
         while isinstance(v, jax.core.Tracer) and hasattr(v, "primal"):
             v = v.primal
+        if isinstance(v, jax.core.Tracer):
+            return None
         out.append(np.asarray(v))
     return out
 
