@@ -11,7 +11,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # each on 2 cores) run with `-m slow`, which keeps the default run within its time budget
 _SLOW = {"phase_confirmation.py", "phase_confirmation_models.py", "real_data_digits.py",
          "teaching_walkthrough.py", "fig5c_phase_diagram.py", "phase_vs_diffusion_time.py",
-         "memorisation_in_samples.py", "widest_window.py"}
+         "memorisation_in_samples.py", "widest_window.py", "fig5ab_timescales.py"}
 _NAMES = sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 SCRIPTS = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in _NAMES]
 
