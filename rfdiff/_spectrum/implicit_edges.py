@@ -27,7 +27,7 @@ from .axis import _EPS_REL
 from .edges import _fold_newton, _fold_system
 from .pipeline import spectral_structure
 
-__all__ = ["EDGE_ROLES", "BulkEdges", "bulk_edges_core", "Edges", "edges"]
+__all__ = ["EDGE_ROLES", "BulkEdges", "Edges", "bulk_edges_core", "edges"]
 
 #: Roles of the bulks whose edges :func:`bulk_edges_core` returns, in this order.
 EDGE_ROLES = ("d_component", "memorisation", "feature_only", "generalisation")
@@ -122,23 +122,31 @@ def _fold_root(y, fold, P):
     return y
 
 
-@_fold_root.defjvp
-def _fold_root_jvp(primals, tangents):
-    y, fold, P = primals
-    _, _, dP = tangents
+def _fold_tangent(y, fold, P, dP):
+    """dy = −G_y⁻¹ G_P dP at each fold point (masked entries: zero)."""
     # masked entries (absent or pinned): solve the identity with a zero right-hand side
     safe = jnp.where(fold[:, None], y, 1.0)
 
-    def one(yk, mk, dPk):
+    def one(yk, mk):
         Gy = jax.jacfwd(_fold_system)(yk, P)
-        _, dG = jax.jvp(lambda P: _fold_system(yk, P), (P,), (dPk,))
+        _, dG = jax.jvp(lambda P: _fold_system(yk, P), (P,), (dP,))
         Gy = jnp.where(mk, Gy, jnp.eye(3))
         # the inverse depends on primal values only, so the map dP -> dy is a plain matrix
         # product (transposable for reverse mode)
         return -jnp.linalg.inv(Gy) @ jnp.where(mk, dG, 0.0)
 
-    dy = jax.vmap(one, in_axes=(0, 0, None))(safe, fold, dP)
-    return y, dy
+    return jax.vmap(one)(safe, fold)
+
+
+# compiled once: with concrete parameters the rule would otherwise run op by op (seconds)
+_fold_tangent_jit = jax.jit(_fold_tangent)
+
+
+@_fold_root.defjvp
+def _fold_root_jvp(primals, tangents):
+    y, fold, P = primals
+    _, _, dP = tangents
+    return y, _fold_tangent_jit(y, fold, P, dP)
 
 
 def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
@@ -225,6 +233,10 @@ class Edges(NamedTuple):
         return EDGE_ROLES
 
 
+# one compiled call (also under jvp/grad with concrete values), not op-by-op quadrature
+_spectral_jit = jax.jit(functional.spectral)
+
+
 def edges(p, structure=None) -> Edges:
     """Edges of each spectral part of U and the spectral τ_gen, τ_mem (differentiable).
 
@@ -241,7 +253,7 @@ def edges(p, structure=None) -> Edges:
     Returns:
         :class:`Edges`.
     """
-    P = functional.spectral(functional.check_params(p))
+    P = _spectral_jit(functional.check_params(p))
     e = bulk_edges_core(P, structure)
     delta = -jnp.expm1(-2.0 * p.t)
     scale = p.psi_p / delta
