@@ -115,6 +115,33 @@ def test_tiny_ladder_shapes_and_json(tiny):
             assert len(block[key]) == 3
         assert len(block["finite"]) == 2 and all(len(r) == 3 for r in block["finite"])
     assert len(out["spectrum"]["w1"]) == 2 and "extrapolated" in out["spectrum"]
+    names = [e["name"] for e in out["timescales"]]
+    assert names[:2] == ["tau_gen_curve", "tau_mem_curve"]
+    for e in v.timescales:
+        assert e["finite"].shape == (2,) and e["theory"] > 0
+        if np.isfinite(e["extrapolated"]):
+            # two sizes (curves: in 1/d; spectral: in d^(-2/3)): the line through both means
+            x = np.array(v.d, float) ** (1.0 if e["name"].endswith("curve") else 2 / 3)
+            slope = (e["finite"][1] - e["finite"][0]) / (1 / x[1] - 1 / x[0])
+            assert e["extrapolated"] == pytest.approx(e["finite"][0] - slope / x[0],
+                                                      rel=1e-9)
+
+
+def test_timescales_of_the_ladder_are_those_of_its_runs(tiny):
+    """The curve timescales of one run are curve_timescales of its curves on the fine grid."""
+    from rfdiff._validation.ladder import TIMESCALE_TAU
+
+    pr = rfdiff.Problem(2, 1, 0.1, "tanh")
+    means = []
+    for s in (0, 1):
+        flow = rfdiff.gradient_flow(rfdiff.finite_size_instance(pr, 12, seed=s))
+        c = rfdiff.learning_curves(flow, np.append(TIMESCALE_TAU, np.inf))
+        means.append(rfdiff.curve_timescales(c).tau_gen)
+    row = next(e for e in tiny.timescales if e["name"] == "tau_gen_curve")
+    assert row["finite"][1] == pytest.approx(np.mean(means), rel=1e-12)
+    th = rfdiff.curve_timescales(rfdiff.asymptotic_curves(pr, np.append(TIMESCALE_TAU,
+                                                                          np.inf)))
+    assert row["theory"] == pytest.approx(th.tau_gen, rel=1e-12)
 
 
 def test_same_draws_as_the_finite_size_route(tiny):
@@ -177,6 +204,10 @@ def test_extrapolation_agrees_with_the_theory():
         raw = np.abs(v.finite_mean(name)[0] - v.theory[name]) / np.abs(v.theory[name])
         assert np.max(np.abs(dev)) < 0.2 * np.max(raw)
     assert 0 <= v.w1_fit.value[0] < 0.5 * v.w1.mean(axis=1)[-1]
+    # the timescales: extrapolated within 3 % or three uncertainties of the theory
+    for e in v.timescales:
+        assert abs(e["extrapolated"] - e["theory"]) <= max(0.03 * e["theory"],
+                                                           3 * e["uncertainty"]), e
 
 
 def test_cli_cache_switch(monkeypatch, tmp_path, capsys):

@@ -12,7 +12,11 @@ extrapolated value is set beside the theory:
   spectrum (:func:`rfdiff.core.wasserstein1`), which must extrapolate to 0;
 - the bulk edges: the extreme eigenvalues of each bulk (eigenvalues assigned to the parts
   in increasing order by their predicted counts), fitted as a + b·d^(-2/3): edge
-  eigenvalues move on the Tracy–Widom scale d^(-2/3), not 1/d.
+  eigenvalues move on the Tracy–Widom scale d^(-2/3), not 1/d;
+- the timescales: τ_gen and τ_mem of the learning curves (:func:`rfdiff.curve_timescales`
+  on a fine grid, :data:`TIMESCALE_TAU`, fitted as a + b/d like the curves) and the
+  spectral ones, ψ_p/(Δ_t λ) at the lower edges of the generalisation and memorisation
+  bulks (fitted in d^(-2/3) like the edges).
 """
 
 from __future__ import annotations
@@ -27,16 +31,28 @@ from .._finite import finite_size_instance, gradient_flow, learning_curves
 from .._model import Problem
 from .._spectrum import spectral_structure, wasserstein1
 from .._theory import asymptotic_curves
+from .._timescales import curve_timescales, spectral_timescales
 from .fit import extrapolate
 from .record import CURVE_NAMES, Validation
 
-__all__ = ["validate", "DEFAULT_TAU", "METHODS"]
+__all__ = ["validate", "DEFAULT_TAU", "METHODS", "TIMESCALE_TAU"]
 
 #: the default grid: 40 log-spaced τ in [0.1, 1e5], then τ = ∞
 DEFAULT_TAU = np.append(np.logspace(-1.0, 5.0, 40), np.inf)
 METHODS = ("exact", "monte_carlo", "gaussian_equivalent")
 #: edges converge on the scale d^(-2/3): fitted as a + b / D with D = d^(2/3)
 EDGE_EXPONENT = 2.0 / 3.0
+#: the grid the curve timescales are read on: 20 points per decade over [0.1, 1e8], so
+#: that interpolated crossings and the refined argmin do not depend on the user's grid
+TIMESCALE_TAU = np.logspace(-1.0, 8.0, 181)
+#: (name, definition, curve_timescales field or spectral role)
+TIMESCALES = (("tau_gen_curve", "argmin of E_score (curve_timescales.tau_gen)", "tau_gen"),
+              ("tau_mem_curve", "L_gen reaches half its tau = inf value after the minimum "
+               "(curve_timescales.tau_mem)", "tau_mem"),
+              ("tau_gen_spectral", "psi_p / (Delta_t lambda_lo(generalisation bulk))",
+               "generalisation"),
+              ("tau_mem_spectral", "psi_p / (Delta_t lambda_lo(memorisation bulk))",
+               "memorisation"))
 
 
 @float64
@@ -46,6 +62,8 @@ def _rung(problem, d, seed, tau, method):
     c = learning_curves(flow, tau)
     out = {k: np.asarray(getattr(c, k), dtype=float) for k in CURVE_NAMES}
     out["eigenvalues"] = np.sort(np.asarray(flow.eigvals, dtype=float))
+    fine = curve_timescales(learning_curves(flow, np.append(TIMESCALE_TAU, np.inf)))
+    out["curve_timescales"] = {f: float(getattr(fine, f)) for _, _, f in TIMESCALES[:2]}
     return out
 
 
@@ -108,8 +126,41 @@ def _edges(problem, structure, eigs, sizes, seeds):
                               _sem(vals, 1), max_order=1)
             rows.append({"role": role, "side": side,
                          "theory": float(getattr(theory[role], side)),
-                         "finite": vals.mean(1), "extrapolated": float(fit.value[0]),
+                         "finite": vals.mean(1), "finite_seeds": vals,
+                         "extrapolated": float(fit.value[0]),
                          "uncertainty": float(fit.uncertainty[0])})
+    return rows
+
+
+def _timescales(problem, structure, runs, edges, sizes):
+    """Theory, finite seed means and extrapolation of τ_gen and τ_mem (curves and spectrum).
+
+    A timescale that is not finite in some run (the crossing beyond the grid, or the bulk
+    absent) is reported without extrapolation (``nan``)."""
+    fine = curve_timescales(asymptotic_curves(problem, np.append(TIMESCALE_TAU, np.inf)))
+    spec = spectral_timescales(problem, structure)
+    scale = problem.psi_p / problem.delta
+    lo = {e["role"]: e for e in edges if e["side"] == "lo"}
+    rows = []
+    for name, definition, key in TIMESCALES:
+        if name.endswith("_curve"):
+            theory = float(getattr(fine, key))
+            vals = np.array([[r["curve_timescales"][key] for r in row] for row in runs])
+            x = np.asarray(sizes, float)
+        else:
+            theory = float((spec.tau_gen if key == "generalisation" else spec.tau_mem)
+                           ["spectral"])
+            if key not in lo:
+                continue  # the bulk is absent, or its eigenvalues could not be assigned
+            vals = scale / np.asarray(lo[key]["finite_seeds"], float)
+            x = np.asarray(sizes, float) ** EDGE_EXPONENT
+        row = {"name": name, "definition": definition, "theory": theory,
+               "finite": vals.mean(1), "extrapolated": math.nan, "uncertainty": math.nan}
+        if np.all(np.isfinite(vals)):
+            fit = extrapolate(x, vals.mean(1), _sem(vals, 1), max_order=1)
+            row["extrapolated"] = float(fit.value[0])
+            row["uncertainty"] = float(fit.uncertainty[0])
+        rows.append(row)
     return rows
 
 
@@ -176,6 +227,9 @@ def validate(problem: Problem, d=(50, 100, 200), seeds: int = 2, tau=None, execu
     w1 = np.array([[wasserstein1(problem, e, structure) for e in row] for row in eigs])
     w1_fit = extrapolate(sizes, w1.mean(1), _sem(w1, 1), max_order)
     edges = _edges(problem, structure, eigs, sizes, seed_list)
+    scales = _timescales(problem, structure, runs, edges, sizes)
+    for e in edges:
+        del e["finite_seeds"]
     return Validation(problem, grid, sizes, seed_list, method,
                       {k: np.asarray(getattr(theory, k), dtype=float) for k in CURVE_NAMES},
-                      finite, fits, w1, w1_fit, edges, time.perf_counter() - start)
+                      finite, fits, w1, w1_fit, edges, time.perf_counter() - start, scales)

@@ -36,6 +36,10 @@ class Validation:
             ``finite`` (D seed means), ``extrapolated``, ``uncertainty`` (fit in
             d^(-2/3)); empty when the eigenvalues could not be assigned to the parts.
         wall_s: wall time of the whole validation.
+        timescales: one dict per timescale (``tau_gen_curve``, ``tau_mem_curve``,
+            ``tau_gen_spectral``, ``tau_mem_spectral``): ``name``, ``definition``,
+            ``theory``, ``finite`` (D seed means), ``extrapolated``, ``uncertainty``
+            (``nan`` when some run has no finite value).
     """
 
     problem: object
@@ -50,6 +54,7 @@ class Validation:
     w1_fit: object
     edges: list
     wall_s: float
+    timescales: list = dataclasses.field(default_factory=list)
 
     def finite_mean(self, name: str) -> np.ndarray:
         """``(D, T)`` seed means of ``name``."""
@@ -78,7 +83,7 @@ class Validation:
         ``finite_sem`` (their standard errors, or None with one seed) and
         ``max_relative_deviation``; ``spectrum`` with ``w1`` (over d, seed means),
         ``w1_seeds``, ``extrapolated``, ``uncertainty``, ``theory`` (0) and ``edges``;
-        ``wall_s``.
+        ``timescales`` (the list of :attr:`timescales`); ``wall_s``.
         """
         out = {"tau": _floats(self.tau), "d": list(self.d),
                "seeds": len(self.seeds), "seed_values": list(self.seeds),
@@ -102,5 +107,7 @@ class Validation:
                            "order": int(self.w1_fit.order[0]), "theory": 0.0,
                            "edges": [{**e, "finite": np.asarray(e["finite"]).tolist()}
                                      for e in self.edges]}
+        out["timescales"] = [{**e, "finite": np.asarray(e["finite"]).tolist()}
+                             for e in self.timescales]
         out["wall_s"] = float(self.wall_s)
         return out

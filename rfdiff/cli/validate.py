@@ -74,6 +74,9 @@ def _summary(res) -> dict:
     w1 = res.w1.mean(axis=1)
     out["W1 per d"] = ", ".join(f"{v:.3g}" for v in w1)
     out["W1 extrapolated"] = f"{res.w1_fit.value[0]:.2e} ± {res.w1_fit.uncertainty[0]:.1e}"
+    for e in res.timescales:
+        out[e["name"]] = (f"theory {e['theory']:.4g}, extrapolated {e['extrapolated']:.4g} "
+                          f"± {e['uncertainty']:.2g}")
     return out
 
 
