@@ -47,8 +47,8 @@ EDGE_EXPONENT = 2.0 / 3.0
 TIMESCALE_TAU = np.logspace(-1.0, 8.0, 181)
 #: (name, definition, curve_timescales field or spectral role)
 TIMESCALES = (("tau_gen_curve", "argmin of E_score (curve_timescales.tau_gen)", "tau_gen"),
-              ("tau_mem_curve", "L_gen reaches half its tau = inf value after the minimum "
-               "(curve_timescales.tau_mem)", "tau_mem"),
+              ("tau_mem_curve", ("L_gen reaches half its tau = inf value after the minimum "
+                                 "(curve_timescales.tau_mem)"), "tau_mem"),
               ("tau_gen_spectral", "psi_p / (Delta_t lambda_lo(generalisation bulk))",
                "generalisation"),
               ("tau_mem_spectral", "psi_p / (Delta_t lambda_lo(memorisation bulk))",
