@@ -235,7 +235,21 @@ def test_cli_ridge_flag(capsys):
     assert json.loads(capsys.readouterr().out)["parameters"]["ridge"] == 0.1
 
 
-@pytest.mark.parametrize("command", ["curves", "simulate", "timescales"])
+def test_cli_phase_diagram_with_ridge(capsys):
+    """Weight decay reaches the phase map: it lowers L_gen(∞) (memorisation is penalised)."""
+    argv = ["phase-diagram", "--psi-p", "8", "--points", "3", "--quiet", "--json"]
+    assert main(argv) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--ridge", "0.1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["parameters"]["ridge"] == 0.1
+    late = np.array(out["gen_loss"], dtype=float)[:, -1]
+    late0 = np.array(base["gen_loss"], dtype=float)[:, -1]
+    assert np.all(late < late0)
+
+
+@pytest.mark.parametrize("command", ["curves", "simulate", "timescales", "phase-diagram",
+                                     "generate"])
 def test_cli_bad_ridge_exits_2(command, capsys):
     assert main([command, "--ridge", "-1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -261,3 +275,21 @@ def test_discrete_training_follows_the_penalised_flow():
                                rtol=0, atol=1e-4)
     np.testing.assert_allclose(np.asarray(noisy.train_loss)[-1:],
                                np.asarray(flow.train_loss)[-1:], rtol=0, atol=3e-3)
+
+
+def test_spectral_timescales_are_those_of_u_plus_ridge():
+    """The flow with weight decay is that of U + λI: same edges, rates shifted by λ."""
+    lam = 0.05
+    pr = rfdiff.Problem(8, 2, 0.1)
+    base = rfdiff.core.spectral_timescales(pr)
+    shifted = rfdiff.core.spectral_timescales(dataclasses.replace(pr, ridge=lam))
+    scale = pr.psi_p / pr.delta
+    for key in ("spectral", "onset"):
+        expect = scale / (scale / base.tau_mem[key] + lam)
+        assert shifted.tau_mem[key] == pytest.approx(expect, rel=1e-12)
+        assert shifted.tau_mem[key] < base.tau_mem[key]
+    assert shifted.tau_gen["spectral"] == pytest.approx(
+        scale / (scale / base.tau_gen["spectral"] + lam), rel=1e-12)
+    for a, b in zip(base.parts, shifted.parts):
+        assert (a["lo"], a["hi"]) == (b["lo"], b["hi"])
+        assert b["loss_rate_lo"] == pytest.approx(a["loss_rate_lo"] + 4 * lam / scale)

@@ -11,6 +11,10 @@ For every part of the spectrum both edges are reported:
   memorisation bulk ρ₁, completion of memorisation);
 - ``tau_mem['onset']`` = ψ_p/(Δ_t λ_hi(ρ₁)): the fastest memorisation mode (right edge).
 
+With weight decay λ_r (``Problem.ridge``) the flow is that of U + λ_r I (the spectrum of U is
+unchanged, each mode relaxes as e^{−2Δ_t(λ + λ_r)τ/ψ_p}), so every spectral timescale is
+ψ_p/(Δ_t(λ + λ_r)) at the same edges, and modes at λ = 0 relax in a finite time.
+
 Curve timescales come from the asymptotic learning curves (see
 :mod:`rfdiff._timescales.curve` for their definitions and
 :mod:`rfdiff._timescales.definitions` for the names). The d-eigenvalue component just above
@@ -183,6 +187,7 @@ def spectral_timescales(problem: Problem, structure=None, *,
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
     structure = structure or spectral_structure(problem)
     scale = problem.psi_p / problem.delta
+    ridge = problem.ridge  # rates are those of U + ridge·I (module docstring)
     nu = measure_quadrature(problem, "s", structure)
     inv = nu.weights / nu.nodes
     total = float(np.sum(inv)) + float(np.sum(nu.atom_masses / np.maximum(nu.atom_locations,
@@ -194,9 +199,10 @@ def spectral_timescales(problem: Problem, structure=None, *,
         share = float(np.sum(inv[nu.part == i])) / total if total > 0 else float("nan")
         parts.append({
             "role": p.role, "kind": p.kind, "lo": p.lo, "hi": p.hi, "mass": p.mass,
-            "tau_fast": scale / p.hi if p.hi > 0 else float("inf"),
-            "tau_slow": scale / p.lo if p.lo > 0 else float("inf"),
-            "loss_rate_hi": 4 * p.hi / scale, "loss_rate_lo": 4 * p.lo / scale,
+            "tau_fast": scale / (p.hi + ridge) if p.hi + ridge > 0 else float("inf"),
+            "tau_slow": scale / (p.lo + ridge) if p.lo + ridge > 0 else float("inf"),
+            "loss_rate_hi": 4 * (p.hi + ridge) / scale,
+            "loss_rate_lo": 4 * (p.lo + ridge) / scale,
             "train_drop_share": share,
         })
     gen, mem = _find(structure, "generalisation"), _find(structure, "memorisation")
@@ -209,9 +215,9 @@ def spectral_timescales(problem: Problem, structure=None, *,
     if mem is None:
         notes.append("no memorisation bulk at these parameters")
     nan = float("nan")
-    tau_gen = {"spectral": scale / gen.lo if gen else nan}
-    tau_mem = {"spectral": scale / mem.lo if mem else nan,
-               "onset": scale / mem.hi if mem else nan}
+    tau_gen = {"spectral": scale / (gen.lo + ridge) if gen else nan}
+    tau_mem = {"spectral": scale / (mem.lo + ridge) if mem else nan,
+               "onset": scale / (mem.hi + ridge) if mem else nan}
     converged = bool(getattr(structure, "converged", True))
     if throw and not converged:
         raise NotConvergedError("spectral_timescales: the spectral structure did not "

@@ -227,15 +227,24 @@ def _plot_formats() -> set:
     return set(Figure().canvas.get_supported_filetypes())
 
 
+def add_ridge_flag(p) -> None:
+    """``--ridge``: weight decay of the commands that train (read by :func:`problem_from_args`)."""
+    p.add_argument("--ridge", type=float, default=0.0,
+                   help="weight decay λ >= 0 of L + λΔ_t‖M‖²/d (default 0, the paper's "
+                        "model; losses are reported without the penalty)")
+
+
 def problem_from_args(args):
-    """Build a :class:`rfdiff.Problem` from the shared flags.
+    """Build a :class:`rfdiff.Problem` from the shared flags (and ``--ridge`` where the
+    command has it).
 
     Raises:
         ValueError: for a bad parameter (from :class:`rfdiff.Problem`).
     """
     from .._model import Problem, parse_spectrum
 
-    return Problem(args.psi_p, args.psi_n, args.t, args.activation, parse_spectrum(args.sigma))
+    return Problem(args.psi_p, args.psi_n, args.t, args.activation, parse_spectrum(args.sigma),
+                   ridge=getattr(args, "ridge", 0.0))
 
 
 def log_grid(name: str, lo, hi, points, *, inf_max: float | None = None) -> np.ndarray:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 
-from ._common import (add_command, add_tau_flags, check_writable, dimension, emit,
-                      problem_from_args, stage, tau_grid)
+from ._common import (add_command, add_ridge_flag, add_tau_flags, check_writable, dimension,
+                      emit, problem_from_args, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -14,9 +13,7 @@ def register(subparsers):
     p = add_command(subparsers, "curves", size=False,
                     help="asymptotic learning curves: train/test/gen loss and score error vs τ")
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=100)
-    p.add_argument("--ridge", type=float, default=0.0,
-                   help="weight decay λ >= 0 of L + λΔ_t‖M‖²/d (default 0; losses are "
-                        "reported without the penalty)")
+    add_ridge_flag(p)
     p.add_argument("--compare-d", type=dimension("compare-d"), metavar="D",
                    help="also run a finite-size instance (exact method) of dimension D")
     p.set_defaults(func=run)
@@ -42,7 +39,7 @@ def finite_size_curves(problem, d: int, seed: int, tau):
 def run(args) -> int:
     from .._theory import asymptotic_curves
 
-    problem = dataclasses.replace(problem_from_args(args), ridge=args.ridge)
+    problem = problem_from_args(args)
     tau = tau_grid(args, TAU_MAX)
     check_writable(args)
     res = asymptotic_curves(problem, tau)

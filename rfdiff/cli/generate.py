@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (add_command, add_tau_flags, check_writable, emit, number,
+from ._common import (add_command, add_ridge_flag, add_tau_flags, check_writable, emit, number,
                       problem_from_args, progress, seed, tau_grid)
 
 # The experiment's documented default size and τ grid (docs/generation.md).
@@ -23,6 +23,7 @@ def register(subparsers):
                     help="samples from the learned score over training time: f_mem and "
                          "quality vs τ",
                     description=" ".join(__doc__.split("\n\n")[1].split()))
+    add_ridge_flag(p)
     g = add_tau_flags(p, tau_min=DEFAULTS["tau_min"], tau_max=TAU_MAX,
                       points=DEFAULTS["points"], tau_max_help=(
                           f"largest finite τ (default {number(TAU_MAX)}); τ = ∞ follows "

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from ._common import (add_command, check_writable, dimension, emit, log_grid,
+from ._common import (add_command, add_ridge_flag, check_writable, dimension, emit, log_grid,
                       problem_from_args)
 from .._timescales import TimescaleDefinitions
 
@@ -24,6 +24,7 @@ def register(subparsers):
     p.add_argument("--tau", type=float,
                    help="map (psi_n, psi_p) at this finite training time (default: map over "
                         "(psi_n, tau) at --psi-p)")
+    add_ridge_flag(p)
     g = p.add_argument_group("grid (log-spaced, --points per axis)")
     g.add_argument("--psi-n-min", type=float, default=0.5, help="smallest psi_n (default 0.5)")
     g.add_argument("--psi-n-max", type=float, default=256.0, help="largest psi_n (default 256)")

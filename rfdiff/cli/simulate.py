@@ -8,10 +8,9 @@ and ``--psi-p`` default to the file's d, n/d and p/d, and explicit values must a
 
 from __future__ import annotations
 
-import dataclasses
 
-from ._common import (MODEL_DEFAULTS, add_command, add_tau_flags, check_writable, emit,
-                      problem_from_args, stage, tau_grid)
+from ._common import (MODEL_DEFAULTS, add_command, add_ridge_flag, add_tau_flags, check_writable,
+                      emit, problem_from_args, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -22,9 +21,7 @@ def register(subparsers):
     p.add_argument("--method", default="exact",
                    choices=("exact", "monte_carlo", "gaussian_equivalent"),
                    help="how U, V are built (default exact)")
-    p.add_argument("--ridge", type=float, default=0.0,
-                   help="weight decay λ >= 0 of L + λΔ_t‖M‖²/d (default 0; losses are "
-                        "reported without the penalty)")
+    add_ridge_flag(p)
     p.add_argument("--noise-draws", type=int, default=None,
                    help="noise draws per point for --method monte_carlo (default 100)")
     g = p.add_argument_group("given arrays (.npy files)")
@@ -76,7 +73,7 @@ def run(args) -> int:
     if X_test is not None and X is None:
         raise ValueError("--test-data needs --data (held-out points of the same data)")
     _sizes(args, X, W)
-    problem = dataclasses.replace(problem_from_args(args), ridge=args.ridge)
+    problem = problem_from_args(args)
     p = problem.sizes(args.d)[0]
     # the flow's (T, p) mode weights (learning_curves plans the same)
     tau = tau_grid(args, TAU_MAX, 12 * 8 * p, f"learning curves (p={p})")

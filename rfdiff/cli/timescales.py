@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 
-from ._common import add_command, check_writable, dimension, emit, problem_from_args, stage
+from ._common import (add_command, add_ridge_flag, check_writable, dimension, emit,
+                      problem_from_args, stage)
 from .._timescales import TimescaleDefinitions
 
 # the flags' defaults are the library's (one home: TimescaleDefinitions)
@@ -29,9 +29,7 @@ def register(subparsers):
     p.add_argument("--mem-factor", type=float, default=_D.mem_factor,
                    help="tau_mem_score: first τ after the minimum where E_score reaches this "
                         f"multiple of its minimum (> 1, default {_D.mem_factor:g})")
-    p.add_argument("--ridge", type=float, default=0.0,
-                   help="weight decay λ >= 0 of L + λΔ_t‖M‖²/d (default 0; losses are "
-                        "reported without the penalty)")
+    add_ridge_flag(p)
     p.add_argument("--compare-d", type=dimension("compare-d"), metavar="D",
                    help="also measure the curve timescales on a finite-size instance "
                         "(exact method) of dimension D")
@@ -43,7 +41,7 @@ def run(args) -> int:
     from .._timescales import curve_grid, curve_timescales, timescales
     from .curves import finite_size_curves
 
-    problem = dataclasses.replace(problem_from_args(args), ridge=args.ridge)
+    problem = problem_from_args(args)
     th = dict(gen_factor=args.gen_factor, gen_threshold=args.gen_threshold,
               mem_factor=args.mem_factor, mem_fraction=args.mem_fraction)
     TimescaleDefinitions.of(**th)  # every threshold checked before the compute
