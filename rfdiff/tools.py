@@ -3,7 +3,8 @@
 - data spectra and activations: :func:`isotropic`, :func:`two_atom`, :func:`parse_spectrum`,
   ``ACTIVATIONS``;
 - finite size: :func:`draw` (the seeded W, X), :func:`weights_at`, :func:`losses_of`,
-  :func:`log_steps`;
+  :func:`log_steps`; the noisy protocol against the flow: :func:`protocol_excess` (its
+  predicted O(η) excess), :func:`protocol_measurement` (the excess measured over runs);
 - timescales: :func:`first_crossing` (the one crossing rule), ``GLOSSARY`` (every
   definition by name), :func:`fit_power_law`, the default τ grids (``TIMESCALES_TAU``,
   ``GENERATION_TAU``, ...);
@@ -19,6 +20,8 @@
 from ._model import (isotropic, two_atom, parse_spectrum, ACTIVATIONS)
 from ._model import digits, standardize  # real data (scikit-learn extra)
 from ._finite import (draw, weights_at, losses_of, log_steps)
+from ._finite import (ProtocolExcess, ProtocolMeasurement, protocol_excess,
+                      protocol_measurement)
 from ._finite import RealDataComparison, real_data_comparison  # real data vs surrogate
 from ._timescales import (fit_power_law, first_crossing, GLOSSARY, TIMESCALES_TAU,
                           GENERATION_TAU, DIFFUSION_TIME_TAU, LOSS_TAU, reference_tau,
@@ -60,6 +63,10 @@ __all__ = [
     "LABELS",
     "limit_covariance",
     "log_steps",
+    "ProtocolExcess",
+    "ProtocolMeasurement",
+    "protocol_excess",
+    "protocol_measurement",
     "LOSS_TAU",
     "losses_of",
     "Memorisation",

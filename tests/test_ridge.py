@@ -261,7 +261,8 @@ def test_cli_bad_ridge_exits_2(command, capsys):
 def test_discrete_training_follows_the_penalised_flow():
     # λ = 1 at τ ≈ 10 moves the train loss by ≈ 0.04 from the ridgeless flow; gradient
     # descent (O(η) from the flow, ~1e-5 here) and noisy training (a fluctuation excess
-    # ~3e-4 at the paper's learning rate 0.01·d/Δ_t) must both sit on the penalised flow.
+    # ~3e-4 at η = 0.01·d/Δ_t, p times below the paper's step, see docs/protocol.md) must
+    # both sit on the penalised flow.
     pr = _problem(ridge=1.0)
     inst = rfdiff.finite_size_instance(pr, 16, seed=0)
     eta = 0.01 * inst.d / pr.delta

@@ -1,5 +1,5 @@
 """Finite size: exact, Monte-Carlo and Gaussian-equivalent instances, the exact gradient flow,
-discrete training."""
+discrete training and the excess of the noisy protocol over the flow."""
 
 from .instance import Instance, finite_size_instance, draw
 from .flow import (Flow, Curves, gradient_flow, learning_curves, weights_at, losses_of,
@@ -7,6 +7,8 @@ from .flow import (Flow, Curves, gradient_flow, learning_curves, weights_at, los
 from .training import gradient_descent, noisy_training, log_steps
 from .real_data import RealDataComparison, real_data_comparison
 from .given import given_arrays
+from .protocol import (Losses, ProtocolExcess, ProtocolMeasurement, protocol_excess,
+                       protocol_measurement)
 
 __all__ = [
     "given_arrays",
@@ -23,6 +25,11 @@ __all__ = [
     "gradient_descent",
     "noisy_training",
     "log_steps",
+    "Losses",
+    "ProtocolExcess",
+    "ProtocolMeasurement",
+    "protocol_excess",
+    "protocol_measurement",
     "RealDataComparison",
     "real_data_comparison",
 ]

@@ -199,8 +199,15 @@ def _curves(flow: Flow, tau):
 def _curves_core(f, lam, null, rate, tau, delta, d, score_trace, ridge=0.0):
     # one compiled evaluation: (T, p) mode weights, then T·p² for the quadratic forms;
     # the weights follow U + λI, the train loss below uses U (no penalty term)
-    sq = jnp.sqrt(delta)
     g, e = _g_e_core(lam, null, rate, tau, ridge)
+    return _losses_of_modes(f, lam, g, e, delta, d, score_trace)
+
+
+def _losses_of_modes(f, lam, g, e, delta, d, score_trace):
+    """(train, test, score) of N = −Δ^{−1/2} B diag(g) + N(0) diag(e), rows of (g, e) being
+    times: the quadratic forms of every loss in the mode weights (jit-able; also serves
+    the discrete steps of :mod:`rfdiff._finite.protocol`, whose g is not the flow's)."""
+    sq = jnp.sqrt(delta)
     has_m0 = "eta" in f
     # |N_k|² and N_k·(B, Bp, Bs)_k, mode by mode
     nn = g**2 * f["beta"] / delta

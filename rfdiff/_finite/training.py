@@ -34,6 +34,9 @@ from .._common.x64 import float64
 
 __all__ = ["gradient_descent", "noisy_training", "log_steps"]
 
+# fold_in tag of the protocol's noise (instance.py uses 0x5EED for its own noise)
+_NOISE_STREAM = 0x7A1
+
 
 def log_steps(steps: int, points: int) -> np.ndarray:
     """About ``points`` distinct log-spaced step counts in [1, steps].
@@ -97,6 +100,12 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
         raise ValueError(f"instance must be a rfdiff.Instance, got {instance!r}")
     eta = positive("eta", eta)
     ks = log_steps(steps, points)
+    Ms, a = _gd_weights(instance, eta, ks, M0)
+    return _check_descent(_curves_from(instance, ks, eta, Ms), instance, eta, a, throw)
+
+
+def _gd_weights(instance: Instance, eta: float, ks, M0=None):
+    """Weights M_k of gradient descent at the step counts ``ks``, and the step's a = cδτ."""
     p = instance.problem
     dtau = eta / instance.d**2
     a = 2 * dtau * p.delta / p.psi_p
@@ -105,8 +114,7 @@ def gradient_descent(instance: Instance, eta: float, steps: int, points: int = 5
     segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
     # weight decay: the step of L + λΔ‖M‖²/d is the ridgeless one with U + λI
     U = instance.U + p.ridge * jnp.eye(instance.p) if p.ridge > 0 else instance.U
-    Ms = _gd_scan(U, instance.V.T, M, segs, a, b)
-    return _check_descent(_curves_from(instance, ks, eta, Ms), instance, eta, a, throw)
+    return _gd_scan(U, instance.V.T, M, segs, a, b), a
 
 
 def _check_descent(curves: Curves, instance, eta: float, a: float, throw: bool) -> Curves:
@@ -203,6 +211,13 @@ def noisy_training(instance: Instance, eta: float, steps: int, points: int = 50,
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
     ks = log_steps(steps, points)
+    Ms = _noisy_weights(instance, eta, ks, seed, optimizer, betas, eps)
+    return _curves_from(instance, ks, eta, Ms)
+
+
+def _noisy_weights(instance: Instance, eta: float, ks, seed: int = 0, optimizer: str = "gd",
+                   betas=(0.9, 0.999), eps: float = 1e-8):
+    """Weights M_k = A_k/√p of the noisy protocol at the step counts ``ks``."""
     pr = instance.problem
     Wt = instance.W / math.sqrt(instance.d)
     A0 = jnp.zeros((instance.d, instance.p))
@@ -210,6 +225,10 @@ def noisy_training(instance: Instance, eta: float, steps: int, points: int = 50,
     segs = jnp.asarray(np.diff(np.concatenate([[0], ks])))
     # the loss above is the mean over n·d entries, so its gradient is ∇_A L exactly
     run = _noisy_scan(pr.activation, optimizer)
-    As = run(A0, state, jax.random.PRNGKey(seed), segs, Wt, instance.X, math.exp(-pr.t),
+    # a stream of its own: split(PRNGKey(seed))[1] is the data stream of draw(), so the
+    # plain key would make the first step's noise equal the training set of the
+    # instance drawn from the same seed
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), _NOISE_STREAM)
+    As = run(A0, state, key, segs, Wt, instance.X, math.exp(-pr.t),
              math.sqrt(pr.delta), float(instance.p), eta, betas[0], betas[1], eps, pr.ridge)
-    return _curves_from(instance, ks, eta, As / math.sqrt(instance.p))
+    return As / math.sqrt(instance.p)
