@@ -5,6 +5,8 @@
 - finite size: :func:`draw` (the seeded W, X), :func:`weights_at`, :func:`losses_of`,
   :func:`log_steps`; the noisy protocol against the flow: :func:`protocol_excess` (its
   predicted O(η) excess), :func:`protocol_measurement` (the excess measured over runs);
+- real data: :func:`digits`, :func:`standardize`, :func:`real_data_comparison` and the
+  statistical error of held-out losses, :func:`held_out_error`;
 - timescales: :func:`first_crossing` (the one crossing rule), ``GLOSSARY`` (every
   definition by name), :func:`fit_power_law`, the default τ grids (``TIMESCALES_TAU``,
   ``GENERATION_TAU``, ...);
@@ -23,6 +25,7 @@ from ._finite import (draw, weights_at, losses_of, log_steps)
 from ._finite import (ProtocolExcess, ProtocolMeasurement, protocol_excess,
                       protocol_measurement)
 from ._finite import RealDataComparison, real_data_comparison  # real data vs surrogate
+from ._finite import HeldOutError, held_out_error  # statistical error of held-out losses
 from ._timescales import (fit_power_law, first_crossing, GLOSSARY, TIMESCALES_TAU,
                           GENERATION_TAU, DIFFUSION_TIME_TAU, LOSS_TAU, reference_tau,
                           PhaseThresholds)
@@ -59,6 +62,8 @@ __all__ = [
     "GaussianScore",
     "GENERATION_TAU",
     "GLOSSARY",
+    "held_out_error",
+    "HeldOutError",
     "isotropic",
     "LABELS",
     "limit_covariance",

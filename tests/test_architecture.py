@@ -20,7 +20,7 @@ ALLOWED = {
     "_timescales": {"_common", "_model", "_theory", "_spectrum"},
     "_phase": {"_common", "_model", "_theory", "_spectrum", "_finite", "_timescales"},
     "_generation": {"_common", "_model", "_spectrum", "_finite", "_timescales"},
-    "_validation": {"_common", "_model", "_theory", "_spectrum", "_finite"},
+    "_validation": {"_common", "_model", "_theory", "_spectrum", "_finite", "_timescales"},
     "plot": {"_common", "_model", "_theory", "_spectrum", "_timescales", "_phase"},
 }
 

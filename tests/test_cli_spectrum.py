@@ -1,7 +1,9 @@
-"""``rfdiff spectrum``: JSON output, plot file, finite-size comparison, argument errors."""
+"""``rfdiff spectrum``: JSON output, plot file, finite-size comparison (drawn or on given
+data points), argument and file errors."""
 
 import json
 
+import numpy as np
 import pytest
 
 from rfdiff.cli.main import main
@@ -69,3 +71,65 @@ def test_bad_arguments_exit_with_status_2(args, capsys):
     assert main(["spectrum", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rfdiff: error:") and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ given data points
+
+
+def _npy(tmp_path, name, arr):
+    path = tmp_path / name
+    np.save(path, arr)
+    return str(path)
+
+
+def test_compare_on_given_data_points(tmp_path, capsys):
+    # uniform (non-Gaussian) points: the finite-size U is the one simulate builds on them,
+    # the sizes come from the files, and the theory keeps --sigma
+    import rfdiff
+
+    rng = np.random.default_rng(3)
+    X, W = rng.uniform(-1.7, 1.7, (12, 6)), rng.standard_normal((24, 6))
+    data = run_json(capsys, "--data", _npy(tmp_path, "x.npy", X), "--features",
+                    _npy(tmp_path, "w.npy", W), "--points", "20")
+    compare = data["compare"]
+    assert (compare["d"], compare["p"], compare["n"]) == (6, 24, 12) and data["d"] == 6
+    assert (data["parameters"]["psi_p"], data["parameters"]["psi_n"]) == (4.0, 2.0)
+    assert data["parameters"]["sigma"] == "1:1"
+    inst = rfdiff.finite_size_instance(rfdiff.Problem(4, 2, 0.1, "tanh"), None, X=X, W=W)
+    np.testing.assert_allclose(compare["eigenvalues"], np.linalg.eigvalsh(inst.U),
+                               rtol=1e-12, atol=1e-14)
+    assert compare["data_kappa"] == pytest.approx(np.mean(X**2), rel=1e-12)
+    assert compare["spectrum_kappa"] == 1.0 and compare["data"].endswith("x.npy")
+    assert sum(p["count"] for p in data["parts"]) == 24  # counts at the files' d
+
+
+def test_compare_on_given_features_only(tmp_path, capsys):
+    # W alone: the points are drawn with the seed, n from --psi-n
+    W = np.random.default_rng(4).standard_normal((12, 6))
+    data = run_json(capsys, "--features", _npy(tmp_path, "w.npy", W), "--psi-n", "4",
+                    "--points", "10")
+    assert (data["compare"]["p"], data["compare"]["n"]) == (12, 24)
+    assert "data_kappa" not in data["compare"]
+
+
+@pytest.mark.parametrize("make,extra,msg", [
+    (lambda p: str(p / "missing.npy"), [], "--data: no such file"),
+    (lambda p: (p / "t.npy").write_text("not an array") and str(p / "t.npy"), [],
+     "--data: cannot read"),
+    (lambda p: _npy(p, "v.npy", np.ones(6)), [], "must hold a 2-D array"),
+    (lambda p: _npy(p, "n.npy", np.full((12, 6), np.nan)), [], "X must be finite"),
+    (lambda p: _npy(p, "c.npy", np.ones((12, 6))), [], "X is constant"),
+    (lambda p: _npy(p, "x.npy", np.eye(12, 6)), ["--compare-d", "7"], "d=6 columns but d=7"),
+    (lambda p: _npy(p, "x.npy", np.eye(12, 6)), ["--psi-n", "4"], "X has n=12 rows"),
+])
+def test_bad_data_files_exit_2_with_one_line(tmp_path, capsys, make, extra, msg):
+    code = main(["spectrum", "--data", make(tmp_path), "--points", "10", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and msg in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_features_file_exit_2(tmp_path, capsys):
+    path = _npy(tmp_path, "w.npy", np.zeros((12, 6)))
+    assert main(["spectrum", "--features", path, "--points", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "W has 12 zero rows" in err and err.count("\n") == 1

@@ -84,6 +84,104 @@ def test_held_out_population_rate_with_more_replicates():
     _check_rate(*_held_out_errors(8, [50, 200, 800, 3200], seed=11), tol=0.08)
 
 
+# ------------------------------------------------------------------ held-out loss errors
+
+ERROR_TAU = np.array([10.0, 100.0, np.inf])
+
+
+def _loss_errors(replicates, seed, sizes=(50, 200, 800, 3200)):
+    """rms over replicates and τ of the estimated and of the actual held-out deviations."""
+    problem, d = rfdiff.Problem(2, 1, 0.1, "tanh", rfdiff.tools.two_atom()), 6
+    W, X, lam = rfdiff.tools.draw(problem, d, seed=2)
+    ref = rfdiff.learning_curves(rfdiff.gradient_flow(rfdiff.finite_size_instance(
+        problem, d, seed=2)), ERROR_TAU)
+    rng = np.random.default_rng(seed)
+    keys = ("test_loss", "score_error")
+    est, act = ({k: [] for k in keys} for _ in range(2))
+    for N in sizes:
+        e2, a2 = ({k: [] for k in keys} for _ in range(2))
+        for _ in range(replicates):
+            Xt = rng.standard_normal((N, d)) * np.sqrt(lam)
+            flow = rfdiff.gradient_flow(rfdiff.finite_size_instance(problem, d, seed=2, X=X.T,
+                                                                    W=W, X_test=Xt))
+            curves = rfdiff.learning_curves(flow, ERROR_TAU)
+            err = rfdiff.tools.held_out_error(flow, ERROR_TAU)
+            for k in keys:
+                e2[k].append(np.asarray(err.error(k)) ** 2)
+                a2[k].append((getattr(curves, k) - getattr(ref, k)) ** 2)
+        for k in keys:
+            est[k].append(np.sqrt(np.mean(e2[k])))
+            act[k].append(np.sqrt(np.mean(a2[k])))
+    return np.asarray(sizes), {k: np.asarray(v) for k, v in est.items()}, \
+        {k: np.asarray(v) for k, v in act.items()}
+
+
+def _check_loss_errors(sizes, est, act, slope_tol, pooled, each):
+    for k in est:
+        slope, se = loglog_slope(sizes, est[k])
+        assert abs(slope + 0.5) < slope_tol, (k, slope, se, est[k])
+        # N·err² is the same at every N: pooling the sizes compares the two mean squares
+        ratio = np.sqrt(np.sum(sizes * est[k] ** 2) / np.sum(sizes * act[k] ** 2))
+        assert 1 / pooled < ratio < pooled, (k, ratio)
+        per = est[k] / act[k]
+        assert np.all((per > 1 / each) & (per < each)), (k, per)
+
+
+def test_held_out_loss_error_shrinks_as_root_n_and_matches_the_actual_deviation():
+    # Gaussian data given as arrays (d = 6, p = 12): the half-split error of L_test and
+    # E_score against the actual deviation from the exact-population curves, 16 held-out
+    # samples per N. Each rms pools 16 × 3 strongly correlated values (≈ 16 degrees of
+    # freedom, ~18 % scatter of an rms): slope scatter ≈ 0.05 over 4 sizes (tolerance 0.12);
+    # pooled over the sizes, the two rms agree within ~10 % (tolerance a factor 1.4); one
+    # size alone, within a factor 2.5 (both sides scatter). Measured over 8 seeds: slopes
+    # −0.43 … −0.55, pooled ratios 0.87 … 1.14, single sizes 0.55 … 1.76.
+    _check_loss_errors(*_loss_errors(16, seed=100), slope_tol=0.12, pooled=1.4, each=2.5)
+
+
+@pytest.mark.slow
+def test_held_out_loss_error_with_more_samples():
+    # as above with 64 held-out samples per N: rms scatter ≈ 9 %, slope scatter ≈ 0.025
+    _check_loss_errors(*_loss_errors(64, seed=200), slope_tol=0.07, pooled=1.2, each=1.6)
+
+
+@pytest.mark.parametrize("method", ["exact", "gaussian_equivalent"])
+def test_held_out_error_is_the_scaled_difference_of_the_halves(method):
+    # the estimator, term by term: instances on the first 20 and the last 21 held-out
+    # points give L_a, L_b; the full sample is their weighted mean and its error
+    # √(20·21)/41 |L_a − L_b| (to rounding: the Mehler tails are below 1e-10)
+    problem, d = _small(), 8
+    rng = np.random.default_rng(9)
+    X, Xt = rng.uniform(-1.5, 1.5, (12, d)), rng.uniform(-1.5, 1.5, (41, d))
+    tau = np.array([0.0, 1.0, 30.0, np.inf])
+
+    def run(points):
+        inst = rfdiff.finite_size_instance(problem, d, seed=1, method=method, X=X,
+                                           X_test=points)
+        flow = rfdiff.gradient_flow(inst)
+        return rfdiff.learning_curves(flow, tau), flow
+
+    (full, flow), (a, _), (b, _) = run(Xt), run(Xt[:20]), run(Xt[20:])
+    err = rfdiff.tools.held_out_error(flow, tau)
+    scale = np.sqrt(20 * 21) / 41
+    np.testing.assert_allclose(full.test_loss, (20 * a.test_loss + 21 * b.test_loss) / 41,
+                               rtol=0, atol=1e-9)
+    for key in ("test_loss", "gen_loss", "score_error"):
+        np.testing.assert_allclose(err.error(key),
+                                   scale * np.abs(getattr(a, key) - getattr(b, key)),
+                                   rtol=0, atol=1e-9, err_msg=key)
+    assert err.test_loss_err[0] == 0.0 and err.held_out == 41  # M(0) = 0: L_test = 1 exactly
+    assert set(err.as_dict()) == {"tau", "test_loss_err", "gen_loss_err", "score_error_err",
+                                  "held_out"}
+
+
+def test_held_out_error_needs_a_held_out_population():
+    flow = rfdiff.gradient_flow(rfdiff.finite_size_instance(_small(), 8))
+    with pytest.raises(ValueError, match="no held-out population"):
+        rfdiff.tools.held_out_error(flow, [1.0])
+    with pytest.raises(ValueError, match="flow must be a rfdiff.Flow"):
+        rfdiff.tools.held_out_error("flow", [1.0])
+
+
 def test_exact_construction_stays_exact_in_the_noise_for_non_gaussian_data():
     # binary (±1) data: the Mehler build is exact in the noise whatever the points, so the
     # Monte-Carlo matrices approach it as K^{-1/2} (three K over two decades; each point's
@@ -249,8 +347,10 @@ def test_simulate_with_data_files(tmp_path, capsys):
                  "--points", "4", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
-    for key in ("tau", "train_loss", "test_loss", "gen_loss", "score_error", "method"):
+    for key in ("tau", "train_loss", "test_loss", "gen_loss", "score_error", "method",
+                "test_loss_err", "gen_loss_err", "score_error_err"):
         assert len(out[key]) == 4 or key == "method"
+    assert all(e >= 0 for e in out["test_loss_err"]) and max(out["score_error_err"]) > 0
     par = out["parameters"]
     assert (par["d"], par["n"], par["p"], par["held_out"]) == (6, 12, 18, 30)
     assert par["data"] == data and par["score_reference"] == "gaussian_surrogate"

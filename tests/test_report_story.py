@@ -171,6 +171,8 @@ def test_full_report_tells_the_story(tmp_path):
     assert sec["Timescales across ψn at ψp = 64"]["psi_p"] == 64.0
     assert sec["Memorisation in generated samples"]["d"] == 16
     assert sec["Spectrum of U: theory and finite size"]["d"] == 12
+    real = sec["Real data: how far the Gaussian theory carries"]
+    assert real["d"] == 64 and real["draws"] == 2  # present with or without scikit-learn
     assert len({json.dumps(v, sort_keys=True, default=str) for v in sec.values()}) >= 5
     html = (out / "index.html").read_text()
     assert html.count("Parameters of this section") == len(meta["sections"])
@@ -194,3 +196,85 @@ def test_unidentified_bulks_get_counts_and_a_reason():
     ev = np.array([1.0, 1.02, 1.55, 1.6, 1.9, 3.5])
     smear = _smearing_text(st, assign_by_counts(ev, st))
     assert "3 eigenvalues by count" in smear and "1 between the memorisation edges [1.5, 2]" in smear
+
+
+# ------------------------------------------------------------------ real data section
+
+
+def _real_result(psi_p, tau_mem):
+    """A synthetic setting of the real-data section (the numbers are arbitrary)."""
+    tau = np.array([1.0, 10.0, 100.0, 1000.0, np.inf])
+
+    def curves(scale):
+        return {"tau": tau, "train_loss": np.array([0.9, 0.7, 0.5, 0.4, 0.4]),
+                "test_loss": scale * np.array([0.9, 0.72, 0.6, 0.7, 0.75]),
+                "gen_loss": np.zeros(5), "score_error": np.array([0.8, 0.6, 0.5, 0.6, 0.7])}
+
+    return {"psi_p": psi_p, "psi_n": 2.0, "p": int(64 * psi_p), "n": 128, "held_out": 1669,
+            "draws": 2, "real_test_loss_inf_range": [0.7, 0.71], "population_error_U": 0.08,
+            "curves": {"theory": curves(1.0), "surrogate": curves(0.99), "real": curves(0.95)},
+            "real_error": {"test_loss": np.full(5, 0.003), "score_error": np.full(5, 0.002)},
+            "times": {"theory": (100.0, tau_mem[0]), "surrogate": (101.0, tau_mem[1]),
+                      "real": (99.0, tau_mem[2])}}
+
+
+def test_real_data_table_and_text_are_computed_from_the_results():
+    from rfdiff._report.real_data import _rows, _text
+
+    results = [_real_result(4.0, (300.0, 290.0, 240.0)), _real_result(8.0, (500.0, 520.0, 600.0))]
+    rows = _rows(results)
+    assert len(rows) == 6 and rows[0]["curves"].startswith("theory")
+    ratios = [r["tau_mem/tau_mem(theory)"] for r in rows]
+    np.testing.assert_allclose(ratios, [1.0, 290 / 300, 0.8, 1.0, 1.04, 1.2])
+    real = rows[2]
+    assert real["± L_test(inf) (held-out)"] == 0.003 and real["L_test(inf)"] == 0.95 * 0.75
+    assert real["E_score near tau_gen"] == 0.5 and real["± E_score (held-out)"] == 0.002
+    assert rows[0]["± L_test(inf) (held-out)"] == "exact"
+    text = _text(results)
+    assert "τ_mem(real)/τ_mem(theory) = 0.800" in text and "earlier" in text
+    assert "τ_mem(real)/τ_mem(theory) = 1.200" in text and "later" in text
+    assert "0.7125 ± 0.003" in text and "[0.7000, 0.7100]" in text and "8.0%" in text
+
+
+def test_real_data_section_without_scikit_learn_is_skipped_with_the_install_hint(
+        tmp_path, monkeypatch):
+    from rfdiff._report.real_data import TITLE, real_data_section
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # the import now fails
+    block = real_data_section(rfdiff.Problem(16, 4, 0.1, "tanh"), 12, (0,), str(tmp_path),
+                              False)
+    assert block["title"] == TITLE and block["figure"] is None and not block["rows"]
+    assert "Skipped" in block["text"] and "pip install 'rfdiff[data]'" in block["text"]
+    assert block["params"]["status"].startswith("skipped")
+    assert json.loads((tmp_path / "real_data.json").read_text())["install"] == \
+        "pip install 'rfdiff[data]'"
+    page = [introduction([block]), block]
+    write_index(tmp_path, page, {"versions": {}, "run_time_s": 1.0, "date": "now"})
+    assert "Skipped" in (tmp_path / "index.html").read_text()
+
+
+@pytest.mark.slow
+def test_real_data_section_on_the_digits(tmp_path):
+    # the section's own settings, d = 64: every number of the table comes from the run
+    pytest.importorskip("sklearn")
+    from rfdiff._report.real_data import REAL_DATA, _early_deviation, real_data_section
+
+    block = real_data_section(rfdiff.Problem(16, 4, 0.1, "tanh"), 12, (0,), str(tmp_path),
+                              False)
+    saved = json.loads((tmp_path / "real_data.json").read_text())["settings"]
+    assert len(saved) == len(REAL_DATA["settings"]) and (tmp_path / "real_data.png").exists()
+    rows = block["rows"]
+    assert len(rows) == 3 * len(saved)
+    for k, res in enumerate(saved):
+        theory, _, real = rows[3 * k: 3 * k + 3]
+        assert real["tau_mem/tau_mem(theory)"] == pytest.approx(
+            res["times"]["real"][1] / res["times"]["theory"][1], rel=1e-12)
+        assert real["tau_mem/tau_mem(theory)"] == pytest.approx(
+            real["tau_mem"] / theory["tau_mem"], rel=1e-12)
+        # the held-out error of L_test(∞) is small (N ≈ 1670 digits: ~0.3 %) but not zero
+        assert 0 < real["± L_test(inf) (held-out)"] < 0.01 * real["L_test(inf)"]
+        # up to τ_gen the Gaussian theory carries (measured 1.8 % and 1.6 %)
+        assert _early_deviation({**res, "curves": {w: {kk: np.asarray(
+            [float(v) for v in vv]) for kk, vv in c.items()} for w, c in
+            res["curves"].items()}}) < 0.05
+    assert f"{rows[2]['tau_mem/tau_mem(theory)']:.3f}" in block["text"]

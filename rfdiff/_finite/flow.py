@@ -60,11 +60,18 @@ class Flow:
     null: jax.Array
     _forms: dict
     ridge: float = 0.0
+    # the loss forms on the held-out half difference (None without a held-out population)
+    _half_forms: dict | None = None
 
 
-def _forms(inst: Instance, Q, M0):
-    """Per-mode vectors and p×p matrices of every loss as a quadratic form in (g, e)."""
-    arrays = (inst.V, inst.V_pop, inst.S, inst.U_pop, Q)
+def _forms(inst: Instance, Q, M0, population=None):
+    """Per-mode vectors and p×p matrices of every loss as a quadratic form in (g, e).
+
+    ``population`` (an object with ``U_pop``, ``V_pop``, ``S``) replaces the instance's
+    population matrices: the held-out half difference, on which the losses are linear.
+    """
+    pop = inst if population is None else population
+    arrays = (inst.V, pop.V_pop, pop.S, pop.U_pop, Q)
     if M0 is None:
         return _forms_core(*arrays)
     return _forms_core(*arrays, M0)
@@ -146,8 +153,11 @@ def gradient_flow(instance: Instance, M0=None, rcond: float | None = None, *,
     null = lam <= rcond * jnp.max(jnp.abs(lam))
     lam = jnp.maximum(lam, 0.0)
     rate = 2.0 * instance.problem.delta / instance.problem.psi_p
+    halves = instance.half_difference
+    half_forms = None if halves is None else timed("held-out error forms", _forms, instance,
+                                                   Q, M0, halves)
     return Flow(instance, lam, Q, rate, null, timed("loss forms", _forms, instance, Q, M0),
-                ridge)
+                ridge, half_forms)
 
 
 def phi1(x):
@@ -228,6 +238,16 @@ def _losses_of_modes(f, lam, g, e, delta, d, score_trace):
     return train, test, score
 
 
+def _time_grid(tau):
+    """τ as a non-empty 1-D float64 array of times ≥ 0 (``inf`` allowed), else ValueError."""
+    tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
+    if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
+        raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
+    if tau.size == 0:
+        raise ValueError("tau must hold at least one time, got an empty grid")
+    return tau
+
+
 @float64
 def learning_curves(flow: Flow, tau) -> Curves:
     """Train, test and generalisation losses and the score error at training times τ.
@@ -248,11 +268,7 @@ def learning_curves(flow: Flow, tau) -> Curves:
     """
     if not isinstance(flow, Flow):
         raise ValueError(f"flow must be a rfdiff.Flow, got {flow!r}")
-    tau = jnp.atleast_1d(jnp.asarray(tau, dtype=jnp.float64))
-    if tau.ndim != 1 or bool(jnp.any(jnp.isnan(tau))) or bool(jnp.any(tau < 0)):
-        raise ValueError(f"tau must be a 1-D array of times >= 0, got {np.asarray(tau)!r}")
-    if tau.size == 0:
-        raise ValueError("tau must hold at least one time, got an empty grid")
+    tau = _time_grid(tau)
     # about a dozen (T, p) float64 arrays live at once in the compiled evaluation
     check_fits(f"learning curves on {tau.size} times (p={flow.instance.p})",
                12 * 8 * tau.size * flow.instance.p, remedy="use fewer times")

@@ -18,6 +18,16 @@ Their statistical error is estimated by splitting X_test into its first and seco
 (in the given order): with equal halves, ‖Ũ_a − Ũ_b‖_F / 2 estimates the root-mean-square
 error ‖Ũ − E Ũ‖_F of the full-sample average, reported relative to ‖Ũ‖_F.
 
+The same split gives the statistical error of every held-out loss. For halves of N_a and
+N_b points, a full-sample mean Ā = (N_a Ā_a + N_b Ā_b)/N of i.i.d. terms with variance v has
+Var Ā = v/N and Var(Ā_a − Ā_b) = v N/(N_a N_b), so
+
+    err(Ā) ≈ √(N_a N_b)/N · |Ā_a − Ā_b|   (= |Ā_a − Ā_b|/2 for equal halves).
+
+The test loss at fixed weights is linear in (Ũ, Ṽ), so its half difference is the loss
+evaluated on the difference matrices (:class:`HalfDifference`); the score error also
+depends on Σ̂ through C⁻¹, and for it the estimate holds to leading order in 1/N.
+
 The score error needs the true score of the noised data law, unknown for real data. With
 X_test the instance reports instead the error against the score of the Gaussian with the
 same second-moment matrix Σ̂ = (1/N) Σ_μ x_μ x_μᵀ (no centring: centre the data first for
@@ -32,15 +42,18 @@ error in the limit N → ∞; ``info["score_reference"]`` says which one an inst
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .mehler import block_layout, coefficient_blocks, mehler_matrix, off_diagonal_max, truncation
 from .timing import timed
 
-__all__ = ["MIN_HELD_OUT", "given_arrays", "held_out_population", "held_out_gaussian_equivalent"]
+__all__ = ["MIN_HELD_OUT", "HalfDifference", "given_arrays", "held_out_population",
+           "held_out_gaussian_equivalent"]
 
 # held-out points needed: the error estimate compares two halves, each of at least 5 points
 MIN_HELD_OUT = 10
@@ -125,6 +138,24 @@ def given_arrays(problem, d, X, W, X_test):
     return cols, T.get("W"), T.get("X"), T.get("X_test")
 
 
+@dataclasses.dataclass(frozen=True)
+class HalfDifference:
+    """Population matrices of the first half of X_test minus those of the second half.
+
+    Attributes:
+        U_pop, V_pop, S: Ũ_a − Ũ_b (p×p), Ṽ_a − Ṽ_b and S_a − S_b (p×d).
+        score_trace: Tr C_a⁻¹/d − Tr C_b⁻¹/d.
+        scale: √(N_a N_b)/N, the factor from a half difference to the rms error of the
+            full-sample value (1/2 for equal halves; see the module text).
+    """
+
+    U_pop: jax.Array
+    V_pop: jax.Array
+    S: jax.Array
+    score_trace: float
+    scale: float
+
+
 def _halves(X_test):
     N = X_test.shape[1]
     return X_test[:, : N // 2], X_test[:, N // 2:]
@@ -146,6 +177,11 @@ def _one_half(problem, act, Wt, Xh, kmax, degree, tol):
     V = math.sqrt(delta) * dmean[:, None] * Wt
     cross = math.exp(-t) * (c0 @ Xh.T) / n + math.sqrt(delta) * V  # E[σ x(t)ᵀ]
     return U, cross, V, K, bound
+
+
+def _scale(na: int, nb: int) -> float:
+    # rms error of the full-sample mean per unit half difference (see the module text)
+    return math.sqrt(na * nb) / (na + nb)
 
 
 def _relative(a, b, full) -> float:
@@ -175,8 +211,9 @@ def held_out_population(problem, act, Wt, X_test, kmax, degree, tol):
         kmax, degree, tol: Mehler order limit, quadrature degree, truncation tolerance.
 
     Returns:
-        ``(U_pop, V_pop, S, score_trace, info)``; ``info`` holds the Mehler order and
-        bound (worst of the two halves), the held-out size and the relative errors.
+        ``(U_pop, V_pop, S, score_trace, info, halves)``; ``info`` holds the Mehler order
+        and bound (worst of the two halves), the held-out size and the relative errors;
+        ``halves`` is the :class:`HalfDifference`.
     """
     Xa, Xb = _halves(X_test)
     Ua, ca, Va, Ka, ba = timed("held-out half a", _one_half, problem, act, Wt, Xa, kmax,
@@ -187,14 +224,15 @@ def held_out_population(problem, act, Wt, X_test, kmax, degree, tol):
     wa, wb = na / (na + nb), nb / (na + nb)
     U, cross, V = wa * Ua + wb * Ub, wa * ca + wb * cb, wa * Va + wb * Vb
     S, score_trace = _score_terms(problem, cross, _second_moment(X_test))
-    Sa, _ = _score_terms(problem, ca, _second_moment(Xa))
-    Sb, _ = _score_terms(problem, cb, _second_moment(Xb))
+    Sa, ta = _score_terms(problem, ca, _second_moment(Xa))
+    Sb, tb = _score_terms(problem, cb, _second_moment(Xb))
     info = dict(population="held_out", held_out=na + nb,
                 population_mehler_terms=max(Ka, Kb), population_mehler_bound=max(ba, bb),
                 population_error={"U_pop": _relative(Ua, Ub, U), "V_pop": _relative(Va, Vb, V),
                                   "S": _relative(Sa, Sb, S)},
                 score_reference="gaussian_surrogate")
-    return U, V, S, score_trace, info
+    halves = HalfDifference(Ua - Ub, Va - Vb, Sa - Sb, ta - tb, _scale(na, nb))
+    return U, V, S, score_trace, info, halves
 
 
 def held_out_gaussian_equivalent(problem, Wt, X_test):
@@ -204,7 +242,8 @@ def held_out_gaussian_equivalent(problem, Wt, X_test):
     moment; the error is estimated from the two halves as in :func:`held_out_population`.
 
     Returns:
-        ``(U_pop, score_trace, info)``.
+        ``(U_pop, score_trace, info, halves)``; in ``halves`` (a :class:`HalfDifference`)
+        Ṽ and S are exact here (b_t W̃ and b_t W̃/√Δ_t), so their differences are zero.
     """
     c = problem.coefficients
     a, v2, s2, mu0 = float(c.a), float(c.v2), float(c.s2), float(c.mu0)
@@ -215,11 +254,17 @@ def held_out_gaussian_equivalent(problem, Wt, X_test):
         return (a**2 * (Wt @ sig_t) @ Wt.T + (s2 + v2) * jnp.eye(p)
                 + jnp.full((p, p), mu0**2)), sig_t
 
+    def trace(sig_t):
+        return float(jnp.trace(jnp.linalg.inv(sig_t)) / d)
+
     U, sig_t = upop(X_test)
     Xa, Xb = _halves(X_test)
-    err = _relative(upop(Xa)[0], upop(Xb)[0], U)
-    score_trace = float(jnp.trace(jnp.linalg.inv(sig_t)) / d)
+    (Ua, sa), (Ub, sb) = upop(Xa), upop(Xb)
+    err = _relative(Ua, Ub, U)
     info = dict(population="held_out", held_out=X_test.shape[1],
                 population_error={"U_pop": err, "V_pop": 0.0, "S": 0.0},
                 score_reference="gaussian_surrogate")
-    return U, score_trace, info
+    zero = jnp.zeros((p, d))
+    halves = HalfDifference(Ua - Ub, zero, zero, trace(sa) - trace(sb),
+                            _scale(Xa.shape[1], Xb.shape[1]))
+    return U, trace(sig_t), info, halves

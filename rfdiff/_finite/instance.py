@@ -50,7 +50,8 @@ from .._common.x64 import float64
 from .mehler import (_coeff_kernel, block_layout, check_truncation,  # noqa: F401
                      coefficient_blocks, mehler_matrix, off_diagonal_max, truncation)
 from .timing import timed
-from .given import given_arrays, held_out_gaussian_equivalent, held_out_population
+from .given import (HalfDifference, given_arrays, held_out_gaussian_equivalent,
+                    held_out_population)
 
 __all__ = ["Instance", "finite_size_instance", "draw"]
 
@@ -73,6 +74,10 @@ class Instance:
         S: (p, d) score cross term E[σ(W̃x) xᵀ] C⁻¹ under P_t.
         score_trace: Tr(C⁻¹)/d = E‖s*(x)‖²/d.
         info: construction details (Mehler terms and truncation bound, noise draws).
+        half_difference: with a held-out population (``X_test``), the
+            :class:`rfdiff._finite.given.HalfDifference` of its two halves, from which
+            :func:`rfdiff.tools.held_out_error` estimates the statistical error of the
+            losses; None otherwise.
     """
 
     problem: Problem
@@ -90,6 +95,7 @@ class Instance:
     S: jax.Array
     score_trace: float
     info: dict
+    half_difference: HalfDifference | None = None
 
 
 @float64
@@ -266,7 +272,9 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
             ``population="held_out"``, ``held_out`` (N), ``population_error`` (relative
             errors of Ũ, Ṽ, S estimated from the two halves of X_test) and
             ``score_reference="gaussian_surrogate"`` (the score error is measured against
-            the score of the Gaussian with the data's second moment). Without it the
+            the score of the Gaussian with the data's second moment); the instance's
+            ``half_difference`` gives the statistical error of its losses
+            (:func:`rfdiff.tools.held_out_error`). Without it the
             population is the problem's Gaussian law in closed form
             (``population="gaussian"``, ``score_reference="exact"``).
         noise_draws: K, noise draws per training point (``monte_carlo`` only).
@@ -325,10 +333,12 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
     # a stream of its own: fold_in(key, 1) would equal split(key)[1], the data stream
     noise_key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5EED)
     info: dict = {"method": method}
+    halves = None
     if method == "gaussian_equivalent":
         U, V, U_pop, V_pop, S, score_trace = _gaussian_equivalent(problem, Wt, X, lam, noise_key)
         if X_test is not None:
-            U_pop, score_trace, extra = held_out_gaussian_equivalent(problem, Wt, X_test)
+            U_pop, score_trace, extra, halves = held_out_gaussian_equivalent(problem, Wt,
+                                                                             X_test)
             info.update(extra)
     else:
         if X_test is None:
@@ -338,7 +348,7 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
             status = check_truncation("population", bp, mehler_tol, kmax,
                                       float(jnp.mean(jnp.diag(U_pop))), throw=throw)
         else:
-            U_pop, V_pop, S, score_trace, extra = held_out_population(
+            U_pop, V_pop, S, score_trace, extra, halves = held_out_population(
                 problem, act, Wt, X_test, kmax, degree, mehler_tol)
             info.update(extra)
             status = Status.SUCCESSFUL
@@ -357,4 +367,4 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
     if X_given is not None:
         info.update(data_kappa=float(np.mean(X_given**2)))
     return Instance(problem, d, p, n, method, W, X, lam, U, V, U_pop, V_pop, S,
-                    score_trace, info)
+                    score_trace, info, halves)

@@ -5,7 +5,8 @@ The surrogate is Gaussian data N(0, Σ̂) with the data set's own covariance spe
 r uses one seed for both runs, so that the real and the surrogate instance share the same
 feature weights W; the real run takes a seeded random subset of n points for training and
 the rest of the data set as the held-out sample for Ũ, Ṽ, S. Losses of the real run are
-therefore test losses on unseen real points; its score error is measured against the
+therefore test losses on unseen real points, with the statistical error of that finite
+sample (:func:`rfdiff.tools.held_out_error`); its score error is measured against the
 Gaussian surrogate's score (see :mod:`rfdiff._finite.given`).
 
 The asymptotic theory of the same problem (:func:`rfdiff.asymptotic_curves` with
@@ -23,6 +24,7 @@ from .._common import positive_int
 from .._model import DataSpectrum, Problem
 from .flow import gradient_flow, learning_curves
 from .given import MIN_HELD_OUT
+from .held_out import held_out_error
 from .instance import finite_size_instance
 
 __all__ = ["RealDataComparison", "real_data_comparison"]
@@ -40,6 +42,8 @@ class RealDataComparison:
         real, surrogate: one :class:`Curves` per draw.
         real_eigs, surrogate_eigs: eigenvalues of U per draw, shape (draws, p).
         population_error: per draw, the estimated relative error of the real run's Ũ.
+        real_error: per draw, the :class:`rfdiff.tools.HeldOutError` of the real run's
+            curves (the statistical error from its finite held-out sample).
     """
 
     problem: Problem
@@ -53,6 +57,7 @@ class RealDataComparison:
     real_eigs: np.ndarray
     surrogate_eigs: np.ndarray
     population_error: tuple
+    real_error: tuple = ()
 
     def mean(self, which: str, key: str) -> np.ndarray:
         """Mean over the draws of one curve.
@@ -69,6 +74,25 @@ class RealDataComparison:
         """
         runs = {"real": self.real, "surrogate": self.surrogate}[which]
         return np.mean([np.asarray(getattr(c, key)) for c in runs], axis=0)
+
+    def mean_error(self, key: str) -> np.ndarray:
+        """Held-out statistical error of ``mean("real", key)``: the mean of the draws' errors.
+
+        The draws share most of their held-out points, so their errors are correlated; by
+        Minkowski's inequality the rms error of the mean over draws is at most the mean of
+        the draws' rms errors, whatever the correlation, and that bound is returned.
+
+        Args:
+            key: ``"test_loss"``, ``"gen_loss"`` or ``"score_error"`` (``"train_loss"``
+                has no held-out error: it is 0).
+
+        Returns:
+            The error on :attr:`tau`, a float64 array.
+
+        Raises:
+            AttributeError: for an unknown ``key``.
+        """
+        return np.mean([np.asarray(e.error(key)) for e in self.real_error], axis=0)
 
 
 def real_data_comparison(problem: Problem, X, tau, *, draws: int = 2, seed: int = 0,
@@ -104,7 +128,7 @@ def real_data_comparison(problem: Problem, X, tau, *, draws: int = 2, seed: int 
     if N < n + MIN_HELD_OUT:
         raise ValueError(f"X has {N} points: n={n} training points (psi_n={problem.psi_n:g}, "
                          f"d={d}) and {MIN_HELD_OUT} held-out ones are needed")
-    real, gauss, real_eigs, gauss_eigs, errors = [], [], [], [], []
+    real, gauss, real_eigs, gauss_eigs, errors, real_error = [], [], [], [], [], []
     for r in range(draws):
         s = seed + r
         order = np.random.default_rng(s).permutation(N)
@@ -115,8 +139,10 @@ def real_data_comparison(problem: Problem, X, tau, *, draws: int = 2, seed: int 
             flow = gradient_flow(one)
             target.append(learning_curves(flow, tau))
             eigs.append(np.asarray(flow.eigvals))
+            if one is inst:
+                real_error.append(held_out_error(flow, tau))
         errors.append(inst.info["population_error"]["U_pop"])
     return RealDataComparison(surrogate, d, p, n, N - n, np.asarray(real[0].tau),
                               tuple(real), tuple(gauss), np.asarray(real_eigs),
-                              np.asarray(gauss_eigs), tuple(errors))
+                              np.asarray(gauss_eigs), tuple(errors), tuple(real_error))
 

@@ -1,8 +1,8 @@
 """The main job: a folder with figures, tables and an index page (Markdown and HTML).
 
 The page tells the paper's story: an introduction (the model, what each section shows),
-the claims checked with numbers, the spectrum, learning curves, timescales, phase diagram
-and generated samples (each with its own parameters and captioned figures), takeaways
+the claims checked with numbers, the spectrum, learning curves, timescales, phase diagram,
+generated samples and real data (each with its own parameters and captioned figures), takeaways
 computed from the claims, and an appendix with the other definitions of the timescales.
 """
 
@@ -22,6 +22,7 @@ from ..plot.curves import new_figure
 from .._model.problem import Problem
 from . import shared
 from .render import write_index
+from .real_data import real_data_section
 from .shared import progress
 from .story import claims_section, definitions_appendix, introduction, takeaways
 
@@ -395,4 +396,4 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
 def default_sections():
     """The sections of the default report, in order."""
     return [claims_section, _spectrum_section, _curves_section, _timescales_section,
-            _phase_section, _generation_section, _appendix_section]
+            _phase_section, _generation_section, real_data_section, _appendix_section]

@@ -15,8 +15,9 @@ import sys
 import numpy as np
 
 __all__ = ["ArgumentError", "MODEL_DEFAULTS", "Parser", "add_command", "add_tau_flags",
-           "check_writable", "common_parser", "dimension", "emit", "jsonable", "log_grid",
-           "number", "problem_from_args", "progress", "seed", "stage", "tau_grid"]
+           "check_writable", "common_parser", "dimension", "emit", "jsonable", "load_array",
+           "log_grid", "number", "problem_from_args", "progress", "seed", "sizes_from_arrays",
+           "stage", "tau_grid"]
 
 # Defaults of the shared model flags; a subcommand may override them (``generate``).
 MODEL_DEFAULTS = dict(d=100, psi_p=16.0, psi_n=4.0, t=0.1, activation="tanh",
@@ -245,6 +246,56 @@ def problem_from_args(args):
 
     return Problem(args.psi_p, args.psi_n, args.t, args.activation, parse_spectrum(args.sigma),
                    ridge=getattr(args, "ridge", 0.0))
+
+
+def load_array(flag: str, path: str):
+    """The 2-D array of a ``.npy`` file given to ``--FLAG`` (values are checked later).
+
+    Args:
+        flag: the flag's name without dashes (``"data"``), used in the messages.
+        path: the file.
+
+    Returns:
+        The array as loaded (no pickled objects).
+
+    Raises:
+        ValueError: for a missing file, a file that is not an ``.npy`` array (or holds
+            objects), or an array that is not 2-D, naming the flag and the file.
+    """
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise ValueError(f"--{flag}: no such file {path!r}") from None
+    except (OSError, ValueError) as err:  # not an .npy file, or an object array
+        raise ValueError(f"--{flag}: cannot read {path!r} as a .npy array ({err})") from None
+    if not hasattr(arr, "ndim") or arr.ndim != 2:
+        shape = getattr(arr, "shape", None)
+        raise ValueError(f"--{flag}: {path!r} must hold a 2-D array, got shape {shape}")
+    return arr
+
+
+def sizes_from_arrays(args, X, W, dest: str = "d", default_d=MODEL_DEFAULTS["d"]) -> None:
+    """Fill the size flags that were not given (None): from the arrays, else the defaults.
+
+    The dimension ``args.<dest>`` becomes the arrays' number of columns, ``--psi-n`` the
+    rows of X over d and ``--psi-p`` the rows of W over d; explicit values are kept (and
+    checked against the arrays by :func:`rfdiff._finite.given_arrays`).
+
+    Args:
+        args: the parsed arguments (``psi_n``, ``psi_p`` and ``dest``, None when not given).
+        X: the training points (n, d) or None.
+        W: the feature weights (p, d) or None.
+        dest: the attribute of the dimension (``"d"``, ``"compare_d"``).
+        default_d: the dimension without arrays (None leaves it unset).
+    """
+    ref = X if X is not None else W
+    if getattr(args, dest) is None:
+        setattr(args, dest, ref.shape[1] if ref is not None else default_d)
+    d = getattr(args, dest)
+    if args.psi_n is None:
+        args.psi_n = X.shape[0] / d if X is not None else MODEL_DEFAULTS["psi_n"]
+    if args.psi_p is None:
+        args.psi_p = W.shape[0] / d if W is not None else MODEL_DEFAULTS["psi_p"]
 
 
 def log_grid(name: str, lo, hi, points, *, inf_max: float | None = None) -> np.ndarray:

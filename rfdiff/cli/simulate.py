@@ -3,14 +3,16 @@
 With ``--data FILE.npy`` the training points are read from a file (n × d, one point per
 row) instead of drawn; ``--test-data`` gives held-out points for the population matrices
 and ``--features`` the weights W (p × d). Sizes come from the files: ``--d``, ``--psi-n``
-and ``--psi-p`` default to the file's d, n/d and p/d, and explicit values must agree.
+and ``--psi-p`` default to the file's d, n/d and p/d, and explicit values must agree. With
+``--test-data`` the output adds ``test_loss_err``, ``gen_loss_err`` and ``score_error_err``:
+the statistical error of the held-out losses (:func:`rfdiff.tools.held_out_error`).
 """
 
 from __future__ import annotations
 
 
-from ._common import (MODEL_DEFAULTS, add_command, add_ridge_flag, add_tau_flags, check_writable,
-                      emit, problem_from_args, stage, tau_grid)
+from ._common import (add_command, add_ridge_flag, add_tau_flags, check_writable, emit,
+                      load_array, problem_from_args, sizes_from_arrays, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -34,45 +36,20 @@ def register(subparsers):
                    help="feature weights W, a (p, d) array with N(0, 1)-scaled entries: "
                         "psi_p defaults to the file's p/d")
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=100)
-    # None marks "not given", so that the files can supply the sizes (see _sizes)
+    # None marks "not given", so that the files can supply the sizes (sizes_from_arrays)
     p.set_defaults(func=run, d=None, psi_n=None, psi_p=None)
 
 
-def _load(flag: str, path: str):
-    import numpy as np
-
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ValueError(f"--{flag}: no such file {path!r}") from None
-    except (OSError, ValueError) as err:  # not an .npy file, or an object array
-        raise ValueError(f"--{flag}: cannot read {path!r} as a .npy array ({err})") from None
-    if not hasattr(arr, "ndim") or arr.ndim != 2:
-        shape = getattr(arr, "shape", None)
-        raise ValueError(f"--{flag}: {path!r} must hold a 2-D array, got shape {shape}")
-    return arr
-
-
-def _sizes(args, X, W):
-    """Fill --d, --psi-n, --psi-p that were not given: from the files, else the defaults."""
-    ref = X if X is not None else W
-    if args.d is None:
-        args.d = ref.shape[1] if ref is not None else MODEL_DEFAULTS["d"]
-    if args.psi_n is None:
-        args.psi_n = X.shape[0] / args.d if X is not None else MODEL_DEFAULTS["psi_n"]
-    if args.psi_p is None:
-        args.psi_p = W.shape[0] / args.d if W is not None else MODEL_DEFAULTS["psi_p"]
-
-
 def run(args) -> int:
-    from .._finite import finite_size_instance, given_arrays, gradient_flow, learning_curves
+    from .._finite import (finite_size_instance, given_arrays, gradient_flow, held_out_error,
+                           learning_curves)
 
-    X = _load("data", args.data) if args.data else None
-    X_test = _load("test-data", args.test_data) if args.test_data else None
-    W = _load("features", args.features) if args.features else None
+    X = load_array("data", args.data) if args.data else None
+    X_test = load_array("test-data", args.test_data) if args.test_data else None
+    W = load_array("features", args.features) if args.features else None
     if X_test is not None and X is None:
         raise ValueError("--test-data needs --data (held-out points of the same data)")
-    _sizes(args, X, W)
+    sizes_from_arrays(args, X, W)
     problem = problem_from_args(args)
     p = problem.sizes(args.d)[0]
     # the flow's (T, p) mode weights (learning_curves plans the same)
@@ -88,7 +65,11 @@ def run(args) -> int:
     inst = finite_size_instance(problem, args.d, seed=args.seed, method=args.method,
                                 noise_draws=noise_draws, X=X, W=W, X_test=X_test)
     stage(args, f"simulate: gradient flow (p={inst.p}) and {tau.size} curve points")
-    curves = learning_curves(gradient_flow(inst), tau)
+    flow = gradient_flow(inst)
+    curves = learning_curves(flow, tau)
+    # with held-out points, the statistical error of the held-out losses (half split)
+    errors = {} if X_test is None else {
+        k: v for k, v in held_out_error(flow, tau).as_dict().items() if k.endswith("_err")}
     files = {k: v for k, v in (("data", args.data), ("test_data", args.test_data),
                                ("features", args.features)) if v}
     parameters = {**problem.params(), "d": args.d, "p": inst.p, "n": inst.n, "seed": args.seed,
@@ -104,4 +85,5 @@ def run(args) -> int:
                      f"t={problem.t:g}, {problem.activation.name} ({args.method})")
         return fig
 
-    return emit(args, {**curves.as_dict(), "method": args.method}, parameters, figure)
+    return emit(args, {**curves.as_dict(), **errors, "method": args.method}, parameters,
+                figure)

@@ -1,10 +1,20 @@
-"""``rfdiff spectrum``: asymptotic eigenvalue density of U and its parts."""
+"""``rfdiff spectrum``: asymptotic eigenvalue density of U and its parts.
+
+With ``--compare-d D`` the eigenvalues of a finite-size U are compared with the theory.
+``--data FILE.npy`` builds that U on given training points (n × d, one point per row) and
+``--features FILE.npy`` on given weights W (p × d), read and checked as by ``rfdiff simulate
+--data``: ``--compare-d``, ``--psi-n`` and ``--psi-p`` default to the files' d, n/d and p/d,
+and explicit values must agree. The theory's data spectrum is ``--sigma``, as in
+``simulate`` (the data only replace the training points); the output reports the data's
+κ = Tr Σ̂/d next to the spectrum's.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import add_command, check_writable, dimension, emit, problem_from_args
+from ._common import (add_command, check_writable, dimension, emit, load_array,
+                      problem_from_args, sizes_from_arrays)
 
 MAX_POINTS = 1_000_000
 
@@ -28,7 +38,14 @@ def register(subparsers):
     c.add_argument("--compare-method", default="exact",
                    choices=("exact", "gaussian_equivalent", "monte_carlo"),
                    help="construction of the finite-size U (default exact)")
-    p.set_defaults(func=run)
+    c.add_argument("--data", metavar="FILE",
+                   help="training points of the finite-size U, an (n, d) .npy array: "
+                        "--compare-d and psi_n default to the file's d and n/d")
+    c.add_argument("--features", metavar="FILE",
+                   help="feature weights W of the finite-size U, a (p, d) .npy array with "
+                        "N(0, 1)-scaled entries: psi_p defaults to the file's p/d")
+    # None marks "not given", so that the files can supply the sizes (sizes_from_arrays)
+    p.set_defaults(func=run, psi_n=None, psi_p=None)
 
 
 def _check_range(lo, hi, log: bool) -> None:
@@ -57,12 +74,19 @@ def run(args) -> int:
     from .._spectrum import spectral_structure, wasserstein1
     from .._theory import solve_on_grid
 
+    X = load_array("data", args.data) if args.data else None
+    W = load_array("features", args.features) if args.features else None
+    sizes_from_arrays(args, X, W, dest="compare_d", default_d=None)
     problem = problem_from_args(args)
     # errors that do not need the spectrum are reported before any computation
     if not 2 <= args.points <= MAX_POINTS:
         raise ValueError(f"--points must be between 2 and {MAX_POINTS}, got {args.points!r}")
     _check_range(args.lambda_min, args.lambda_max, args.log_grid)
     check_writable(args)
+    if X is not None or W is not None:
+        from .._finite import given_arrays
+
+        given_arrays(problem, args.compare_d, X, W, None)  # the array checks
     d = args.compare_d if args.compare_d is not None else args.d
     structure = spectral_structure(problem, d=d)
     lam = _grid(args, structure, problem)
@@ -85,14 +109,19 @@ def run(args) -> int:
         from .._finite import finite_size_instance
 
         inst = finite_size_instance(problem, args.compare_d, seed=args.seed,
-                                    method=args.compare_method)
+                                    method=args.compare_method, X=X, W=W)
         eigenvalues = np.linalg.eigvalsh(np.asarray(inst.U))
         out["compare"] = {
             "d": args.compare_d, "p": int(inst.p), "n": int(inst.n),
             "method": args.compare_method, "seed": args.seed,
             "wasserstein1": wasserstein1(problem, eigenvalues, structure),
             "eigenvalues": eigenvalues,
+            **{k: v for k, v in (("data", args.data), ("features", args.features)) if v},
         }
+        if X is not None:
+            # the coefficients use the κ of --sigma; the given points have their own
+            out["compare"].update(data_kappa=inst.info["data_kappa"],
+                                  spectrum_kappa=problem.spectrum.kappa)
     if args.plot:
         out["plot"] = args.plot  # the spectrum's output names its figure file
 

@@ -5,7 +5,7 @@ Every function draws on an ``ax`` the caller owns (or returns a standalone
 alone, so plots can be embedded in notebooks, reports and scripts alike.
 """
 
-from .curves import new_figure, plot_curves
+from .curves import new_figure, plot_curves, plot_real_data
 from .generation import plot_memorisation, plot_quality
 from .phase import (label_legend_handles, overlay_confirmation, plot_phase_diffusion_time,
                     plot_phase_size, plot_phase_time, plot_timescale_ratio)
@@ -25,6 +25,7 @@ __all__ = [
     "plot_phase_size",
     "plot_phase_time",
     "plot_quality",
+    "plot_real_data",
     "plot_scaling_curves",
     "plot_scaling_times",
     "plot_timescale_ratio",
