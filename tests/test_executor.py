@@ -93,3 +93,20 @@ def test_phase_confirmation_on_an_executor_matches_serial():
         pooled = rfdiff.tools.simulated_time_boundaries(pr, [0.5, 1.0], d=8, executor=pool)
     for key in ("psi_n", "tau_gen", "tau_mem", "tau_gen_min"):
         np.testing.assert_array_equal(serial[key], pooled[key])
+
+
+def test_report_seed_runs_on_an_executor_match_serial(tmp_path):
+    """The report's seed replicates on an executor (threads here: the same submit/result
+    path as a process pool, without the start-up cost) give the serial files exactly."""
+    from rfdiff._report import make_report
+    from rfdiff._report.report import _curves_section, _spectrum_section
+
+    pr = rfdiff.Problem(4, 2, 0.1)
+    out = {}
+    for name, ex in (("serial", None), ("pool", cf.ThreadPoolExecutor(2))):
+        make_report(tmp_path / name, pr, d=8, seeds=(0, 1), verbose=False, executor=ex,
+                    sections=[_spectrum_section, _curves_section])
+        out[name] = (tmp_path / name / "learning_curves.json").read_text()
+    assert out["serial"] == out["pool"]
+    with pytest.raises(ValueError, match="executor"):
+        make_report(tmp_path / "bad", pr, d=8, executor="pool", verbose=False)

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from .._common import check_executor, check_picklable, float64, map_tasks
 from .._finite.flow import gradient_flow, learning_curves
 from .._finite.instance import finite_size_instance
 from ..plot.curves import new_figure
@@ -43,10 +44,30 @@ def _versions():
             "scipy": scipy.__version__, "python": platform.python_version()}
 
 
-def _instance(problem, d, seed):
-    # sections of one report share the finite-size draws
-    return shared.cached(("instance", problem, d, seed),
-                         lambda: finite_size_instance(problem, d, seed=seed, method="exact"))
+# the report's learning-curve grid: 121 log-spaced τ in [0.1, 1e5], then τ = ∞
+CURVES_TAU = np.concatenate([np.logspace(-1, 5, 121), [np.inf]])
+
+
+@float64
+def _seed_run(problem, d, seed, tau):
+    """One finite-size run of the report (one task): curves on ``tau`` and the
+    eigenvalues of U."""
+    flow = gradient_flow(finite_size_instance(problem, d, seed=seed, method="exact"))
+    return learning_curves(flow, tau), np.sort(np.asarray(flow.eigvals, dtype=float))
+
+
+def _runs(problem, d, seeds, verbose):
+    """The finite-size runs shared by the sections, one per seed, on the report's executor
+    (serial by default; the results do not depend on it: every task carries its seed)."""
+    def build():
+        def report(done, total, task):
+            _progress(f"exact matrices and gradient flow at d={d}, seed={task[2]} "
+                      f"({done}/{total})", verbose)
+
+        tasks = [(problem, d, s, CURVES_TAU) for s in seeds]
+        return map_tasks(_seed_run, tasks, shared.executor(), report)
+
+    return shared.cached(("runs", problem, d, tuple(seeds)), build)
 
 
 def _size_params(problem, d, seeds):
@@ -61,7 +82,7 @@ def _spectrum_section(problem, d, seeds, outdir, verbose):
 
     _progress("asymptotic spectrum and its parts", verbose)
     structure = spectral_structure(problem, d=d)
-    eig = np.linalg.eigvalsh(_instance(problem, d, seeds[0]).U)
+    eig = _runs(problem, d, seeds, verbose)[0][1]
     fig = spectrum_figure(problem, structure, eigenvalues=eig)
     fig.savefig(os.path.join(outdir, "spectrum.png"), dpi=110)
     with open(os.path.join(outdir, "spectrum.json"), "w") as fh:
@@ -196,13 +217,10 @@ def _curves_section(problem, d, seeds, outdir, verbose):
     from .._theory.curves import asymptotic_curves
     from ..plot.curves import plot_curves as _plot
 
-    tau = np.concatenate([np.logspace(-1, 5, 121), [np.inf]])
+    tau = CURVES_TAU
     _progress("asymptotic learning curves", verbose)
     theory = asymptotic_curves(problem, tau).curves
-    sims = []
-    for seed in seeds:
-        _progress(f"exact matrices and gradient flow at d={d}, seed={seed}", verbose)
-        sims.append(learning_curves(gradient_flow(_instance(problem, d, seed)), tau))
+    sims = [c for c, _ in _runs(problem, d, seeds, verbose)]
     fig, axes = new_figure(1, 2)
     _plot(axes[0, 0], theory, ("train_loss", "test_loss"), label_suffix=" (d→∞)")
     _plot(axes[0, 1], theory, ("score_error", "gen_loss"), label_suffix=" (d→∞)")
@@ -349,7 +367,8 @@ def _page(blocks):
 
 
 def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int = 100,
-                seeds=(0, 1), sections=None, verbose: bool = True) -> dict:
+                seeds=(0, 1), sections=None, verbose: bool = True,
+                executor=None) -> dict:
     """Run the default study and write figures, tables and an index page to ``outdir``.
 
     Args:
@@ -363,6 +382,10 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
             figure), ``purpose`` (one line for the introduction), ``claims`` (checked
             claims), ``items`` (a list) (default :func:`default_sections`).
         verbose: print progress on stderr.
+        executor: None (serial) or a ``concurrent.futures.Executor`` for the finite-size
+            runs of the seed replicates (e.g. a spawn-context ``ProcessPoolExecutor`` or
+            ``dask.distributed.Client(...).get_executor()``); the report does not depend on
+            it.
 
     Returns:
         A summary dict (also written to ``outdir/summary.json``): ``parameters`` (the
@@ -370,14 +393,18 @@ def make_report(outdir="rfdiff-report", problem: Problem | None = None, d: int =
         ``versions``, ``run_time_s``, ``date``, ``summary`` (each section's text).
     """
     problem = problem or Problem(16, 4, 0.1, "tanh")
+    if check_executor(executor) is not None:
+        check_picklable(problem, "problem")
     os.makedirs(outdir, exist_ok=True)
     start = time.perf_counter()
     blocks = []
+    shared.set_executor(executor)
     try:
         for section in (sections if sections is not None else default_sections()):
             blocks.append(section(problem, d, tuple(seeds), outdir, verbose))
     finally:
         shared.clear()  # the shared draws live for one report only
+        shared.set_executor(None)
     page, claims = _page(blocks)
     summary = {b["title"]: b["text"] for b in blocks}
     elapsed = time.perf_counter() - start

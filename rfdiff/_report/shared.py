@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["cached", "clear", "progress"]
+__all__ = ["cached", "clear", "progress", "executor", "set_executor"]
 
 
 def progress(msg, verbose):
@@ -13,6 +13,18 @@ def progress(msg, verbose):
         print(f"[rfdiff report] {msg}", file=sys.stderr, flush=True)
 
 _STORE: dict = {}
+# the executor of the report being made (None: serial); set by make_report for its run
+_EXECUTOR = [None]
+
+
+def executor():
+    """The ``concurrent.futures.Executor`` of the finite-size runs of this report, or None."""
+    return _EXECUTOR[0]
+
+
+def set_executor(value) -> None:
+    """Set (or, with None, reset) the executor of the report being made."""
+    _EXECUTOR[0] = value
 
 
 def cached(key, build):

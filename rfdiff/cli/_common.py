@@ -228,6 +228,25 @@ def _plot_formats() -> set:
     return set(Figure().canvas.get_supported_filetypes())
 
 
+def add_workers_flag(p) -> None:
+    """``--workers N``: run the command's independent finite-size runs on N processes."""
+    p.add_argument("--workers", type=dimension("workers"), default=1,
+                   help="processes for the independent finite-size runs (default 1: serial; "
+                        "the results do not depend on it)")
+
+
+def process_pool(workers: int):
+    """None for one worker, else a process pool of ``workers`` processes (shut it down)."""
+    if workers == 1:
+        return None
+    import concurrent.futures
+    import multiprocessing
+
+    # spawn, not fork: JAX is multithreaded and a forked copy of it can deadlock
+    return concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def add_ridge_flag(p) -> None:
     """``--ridge``: weight decay of the commands that train (read by :func:`problem_from_args`)."""
     p.add_argument("--ridge", type=float, default=0.0,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
-from ._common import add_command, add_tau_flags, dimension, emit, problem_from_args, tau_grid
+from ._common import (add_command, add_tau_flags, add_workers_flag, dimension, emit,
+                      problem_from_args, process_pool, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -37,9 +38,7 @@ def register(subparsers):
     p.add_argument("--method", default="exact",
                    choices=("exact", "monte_carlo", "gaussian_equivalent"),
                    help="how U, V are built (default exact)")
-    p.add_argument("--workers", type=dimension("workers"), default=1,
-                   help="processes running the finite-size runs (default 1: in this "
-                        "process)")
+    add_workers_flag(p)
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=40,
                   tau_max_help=f"largest finite τ (default {TAU_MAX:g}); τ = ∞ is always "
                                "added as the last point")
@@ -51,17 +50,6 @@ def _progress(start):
         print(f"rfdiff validate: run {done}/{total} done (d={run['d']}, seed {run['seed']}), "
               f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     return report
-
-
-def _executor(workers):
-    if workers == 1:
-        return None
-    import concurrent.futures
-    import multiprocessing
-
-    # spawn, not fork: JAX is multithreaded and a forked copy of it can deadlock
-    return concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _summary(res) -> dict:
@@ -86,7 +74,7 @@ def run(args) -> int:
     problem = problem_from_args(args)
     tau = tau_grid(args, TAU_MAX)
     progress = None if args.quiet else _progress(time.perf_counter())
-    pool = _executor(args.workers)
+    pool = process_pool(args.workers)
     try:
         res = validate(problem, args.d, args.seeds, tau, pool, seed=args.seed,
                        method=args.method, progress=progress)
