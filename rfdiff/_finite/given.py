@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .mehler import block_layout, coefficient_blocks, mehler_matrix, off_diagonal_max, truncation
+from .mehler import block_layout, mehler_matrix, off_diagonal_max, truncated_coefficients
 from .timing import timed
 
 __all__ = ["MIN_HELD_OUT", "HalfDifference", "given_arrays", "held_out_population",
@@ -167,11 +167,10 @@ def _one_half(problem, act, Wt, Xh, kmax, degree, tol):
     p, n = Wt.shape[0], Xh.shape[1]
     norms = jnp.sqrt(jnp.sum(Wt**2, axis=1))
     m = math.exp(-t) * (Wt @ Xh)
-    blocks, msq, second, dmean = coefficient_blocks(
-        act, m, jnp.sqrt(delta) * norms, kmax, degree, block_layout(p, n, degree,
-                                                                    bool(act.kinks)))
     R = (Wt @ Wt.T) / (norms[:, None] * norms[None, :])
-    K, bound = truncation(msq, second, off_diagonal_max(R), tol, kmax)
+    blocks, K, bound, second, dmean = truncated_coefficients(
+        act, m, jnp.sqrt(delta) * norms, off_diagonal_max(R), tol, kmax, degree,
+        block_layout(p, n, degree, bool(act.kinks)))
     U = mehler_matrix(blocks, R, K, 1.0 / n, second)
     c0 = jnp.concatenate([blk[0] for blk in blocks])[:p]  # (p, n): E_ξ σ per point
     V = math.sqrt(delta) * dmean[:, None] * Wt

@@ -48,7 +48,7 @@ from .._model.problem import Problem
 from .._common.validation import positive, positive_int, seed_int
 from .._common.x64 import float64
 from .mehler import (_coeff_kernel, block_layout, check_truncation,  # noqa: F401
-                     coefficient_blocks, mehler_matrix, off_diagonal_max, truncation)
+                     mehler_matrix, off_diagonal_max, truncated_coefficients)
 from .timing import timed
 from .given import (HalfDifference, given_arrays, held_out_gaussian_equivalent,
                     held_out_population)
@@ -142,9 +142,11 @@ def _estimate_bytes(method, p, d, n, kmax, degree, noise_draws, chunk_rows):
     mats = 6 * p * p + 4 * p * d + d * n
     if method == "exact":
         # the coefficient table of all orders (row blocks, the last one padded), the
-        # quadrature sub-chunk, and R with its padded copy and the blocks before assembly
+        # quadrature sub-chunk, R (padded to whole blocks) and the blocks before assembly,
+        # and, while the Mehler sum runs, the products of all orders of one block pair
         _, b, nb = block_layout(p, n, degree, True)
-        buf = (kmax + 1) * nb * b * n + 8 * chunk_rows * n * q + 3 * (nb * b) ** 2
+        buf = ((kmax + 1) * nb * b * n + 8 * chunk_rows * n * q + 3 * (nb * b) ** 2
+               + (kmax + 2) * b * b)
     elif method == "monte_carlo":
         buf = 3 * p * min(n * noise_draws, 2**14) + (kmax + 1) * p
     else:
@@ -158,19 +160,14 @@ def _population(problem, act, Wt, lam, kmax, degree, tol):
     """Exact Ũ, Ṽ, S and Tr C⁻¹/d (Mehler in the correlations of W̃ x_t)."""
     t, delta = problem.t, problem.delta
     cvec = math.exp(-2 * t) * lam + delta  # eigenvalues of C (Σ diagonal)
-
-    def correlations():
-        cov = (Wt * cvec[None, :]) @ Wt.T  # (p, p) covariance of the preactivations w̃_i·x_t
-        sd = jnp.sqrt(jnp.diag(cov))
-        return cov / (sd[:, None] * sd[None, :]), sd
-
-    R, sd = timed("population correlations", correlations)
-    p = R.shape[0]
+    p = Wt.shape[0]
     # one column per row (the population has no ν), in the blocks of the Mehler sum
-    blocks, msq, second, dmean = timed(
-        "population coefficients", coefficient_blocks, act, jnp.zeros((p, 1)), sd, kmax,
-        degree, block_layout(p, 1, degree, bool(act.kinks)))
-    K, bound = truncation(msq, second, off_diagonal_max(R), tol, kmax)
+    layout = block_layout(p, 1, degree, bool(act.kinks))
+    R, sd = timed("population correlations", _correlations, Wt, jnp.asarray(cvec),
+                  layout[1] * layout[2])
+    blocks, K, bound, second, dmean = timed(
+        "population coefficients", truncated_coefficients, act, jnp.zeros((p, 1)), sd,
+        off_diagonal_max(R), tol, kmax, degree, layout)
     U_pop = timed("population Mehler sum", mehler_matrix, blocks, R, K, 1.0, second)
     c1 = jnp.concatenate([blk[1, :, 0] for blk in blocks])[:p]
     V_pop = math.sqrt(delta) * dmean[:, None] * Wt
@@ -180,20 +177,34 @@ def _population(problem, act, Wt, lam, kmax, degree, tol):
     return U_pop, V_pop, S, score_trace, K, bound
 
 
+@functools.partial(jax.jit, static_argnums=2)
+def _correlations(Wt, cvec, size):
+    """Correlations and standard deviations of the preactivations w̃_i·z, z ~ N(0, diag(cvec)).
+
+    The (p, p) correlations come with zero rows and columns up to ``size``, the padded
+    size of the Mehler blocks (written in the same pass, not copied later).
+    """
+    cov = (Wt * cvec[None, :]) @ Wt.T
+    sd = jnp.sqrt(jnp.diag(cov))
+    pad = size - Wt.shape[0]
+    return jnp.pad(cov / (sd[:, None] * sd[None, :]), ((0, pad), (0, pad))), sd
+
+
 def _exact_train(problem, act, Wt, X, kmax, degree, tol):
     """Exact U, V: Hermite tables of the n training points, then the Mehler sum."""
     t, delta = problem.t, problem.delta
-    p, n = Wt.shape[0], X.shape[1]
-    norms = jnp.sqrt(jnp.sum(Wt**2, axis=1))
+    p, d, n = Wt.shape[0], Wt.shape[1], X.shape[1]
+    # the correlations of the noise projections (W̃ ξ), first: their largest entry decides
+    # how many orders the coefficient pass needs
+    layout = block_layout(p, n, degree, bool(act.kinks))
+    R, norms = timed("train correlations", _correlations, Wt, jnp.ones(d, Wt.dtype),
+                     layout[1] * layout[2])
     m = math.exp(-t) * (Wt @ X)  # (p, n) clean part of the preactivations
     std = jnp.sqrt(delta) * norms  # (p,) noise std of the preactivations
-    blocks, msq, second, dmean = timed(
-        "train coefficients", coefficient_blocks, act, m, std, kmax, degree,
-        block_layout(p, n, degree, bool(act.kinks)))
+    blocks, K, bound, second, dmean = timed(
+        "train coefficients", truncated_coefficients, act, m, std, off_diagonal_max(R), tol,
+        kmax, degree, layout)
     del m
-    R = timed("train correlations",
-              lambda: (Wt @ Wt.T) / (norms[:, None] * norms[None, :]))
-    K, bound = truncation(msq, second, off_diagonal_max(R), tol, kmax)
     # the diagonal (1/n) Σ_ν E σ² is placed by the Mehler assembly
     U = timed("train Mehler sum", mehler_matrix, blocks, R, K, 1.0 / n, second)
     V = timed("train V", lambda: math.sqrt(delta) * dmean[:, None] * Wt)

@@ -7,14 +7,19 @@ two Gaussian preactivations,
 
 with C_k(i, ν) = E_u[h_k(u) σ(m_iν + ς_i u)] the normalised Hermite coefficients (h_k =
 He_k/√k!) and s = 1/n (train) or 1 (population, one column). Each order is therefore one
-matrix product, and the R^k weights are applied elementwise per block, by Horner's rule
-G^(0) + R∘(G^(1) + R∘(G^(2) + …)). The rows are cut into equal blocks; only the blocks on
-and above the diagonal are computed (the matrix is symmetric), which halves the work of
-the products. Everything is JAX, so the same code runs on a CPU or an accelerator.
+matrix product. The rows are cut into equal blocks; only the blocks on and above the
+diagonal are computed (the matrix is symmetric), which halves the work of the products.
+For a pair of blocks the K+1 products are one batched product (no per-order copies of the
+tables), and the R^k weights are applied in one fused elementwise pass by Horner's rule
+G^(0) + R∘(G^(1) + R∘(G^(2) + …)). Everything is JAX, so the same code runs on a CPU or an
+accelerator.
 
-The coefficients are computed block by block as well: one compiled kernel per block
-shape evaluates σ at the quadrature nodes in sub-chunks that bound the buffer, and
-projects on all orders at once (a matrix product with the table of h_k at the nodes).
+The coefficients are computed block by block as well, in sub-chunks of rows that bound the
+quadrature buffer, and projected on all orders at once (matrix products with the table of
+h_k at the nodes): for smooth activations on paired nodes ±u (:mod:`.node_pairs`), for
+kinked ones on the panels around the kink, or from a closed form where the activation
+has one. Since K is small whenever the tables are large, a first pass computes only the
+orders up to ``_FIRST_ORDERS`` (:func:`truncated_coefficients`).
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ import numpy as np
 
 from .._common import NotConvergedError, Status
 from .._model.quadrature import nodes_and_weights, normalized_hermite
+from .node_pairs import paired_kernel
 
 # quadrature buffer (rows × n × nodes) per sub-chunk, in entries: small enough to stay in
 # cache, since the kernel makes several passes over it (σ, σ², σ', the projection)
-_BUFFER = 2**17
+_BUFFER = 2**19
 # target rows of a Mehler block: large enough for efficient products, small enough that
 # the blocks above the diagonal are close to half of the matrix
 _BLOCK = 512
+# orders of the first coefficient pass (see truncated_coefficients)
+_FIRST_ORDERS = 16
 
 
 def _hermite_coeffs(act, mean, std, kmax, degree):
@@ -142,7 +150,10 @@ def coefficient_blocks(act, mean, std, kmax: int, degree: int, layout):
     pad = nb * b - p
     mean = jnp.concatenate([mean, jnp.zeros((pad, n))]) if pad else mean
     std = jnp.concatenate([std, jnp.ones((pad,))]) if pad else std
-    kernel = _block_kernel(act, kmax, degree, sub)
+    if act.hermite_moments is None and not act.kinks:
+        kernel = paired_kernel(act, kmax, degree, sub)  # shared nodes, paired ±u
+    else:
+        kernel = _block_kernel(act, kmax, degree, sub)
     out = [kernel(mean[i * b:(i + 1) * b], std[i * b:(i + 1) * b]) for i in range(nb)]
     msq = jnp.concatenate([o[1] for o in out], axis=1)[:, :p]
     second = jnp.concatenate([o[2] for o in out])[:p]
@@ -150,30 +161,72 @@ def coefficient_blocks(act, mean, std, kmax: int, degree: int, layout):
     return [o[0] for o in out], msq, second, dmean
 
 
-def _horner(ci, cj, r, K):
-    # Σ_{k≤K} r^k ∘ (C_k,I C_k,Jᵀ), highest order first; K is traced (one compile for
-    # every truncation order)
-    def body(j, acc):
-        k = K - j
-        a = jax.lax.dynamic_index_in_dim(ci, k, keepdims=False)
-        c = jax.lax.dynamic_index_in_dim(cj, k, keepdims=False)
-        if a.shape[-1] == 1:  # one column (population): an outer product, fused
-            return a * c.T + r * acc
-        return a @ c.T + r * acc
-    return jax.lax.fori_loop(0, K + 1, body, jnp.zeros(r.shape, ci.dtype))
+def truncated_coefficients(act, mean, std, rmax: float, tol: float, kmax: int, degree: int,
+                           layout):
+    """The coefficient blocks up to the truncation order, found with as few orders as needed.
+
+    A first pass computes the orders up to ``_FIRST_ORDERS`` (enough whenever the series
+    converges quickly, which is where the tables are large); only when the tail bound is
+    not met there does a second pass compute all ``kmax`` orders. K and the bound are those
+    that :func:`truncation` gives on all orders.
+
+    Args:
+        act, mean, std, degree, layout: as for :func:`coefficient_blocks`.
+        rmax: max |R_ij| over i ≠ j of the correlations.
+        tol: target tail bound (``mehler_tol``).
+        kmax: largest order considered.
+
+    Returns:
+        ``(blocks, K, bound, second, dmean)``: the row blocks holding the orders
+        0..max(K, 1), then as :func:`truncation` and :func:`coefficient_blocks`.
+    """
+    first = min(kmax, _FIRST_ORDERS)
+    blocks, msq, second, dmean = coefficient_blocks(act, mean, std, first, degree, layout)
+    K, bound = truncation(msq, second, rmax, tol, first)
+    if bound > tol and first < kmax:
+        del blocks
+        blocks, msq, second, dmean = coefficient_blocks(act, mean, std, kmax, degree, layout)
+        K, bound = truncation(msq, second, rmax, tol, kmax)
+    keep = max(K, 1) + 1  # order 1 serves the population's S, order 0 the held-out means
+    for i in range(len(blocks)):  # one block at a time: the full table is freed as we go
+        blocks[i] = blocks[i][:keep]
+    return blocks, K, bound, second, dmean
+
+
+def _mehler_sum(ci, cj, r):
+    """Σ_k r^k ∘ (C_k,I C_k,Jᵀ) by Horner's rule, highest order first, one fused pass.
+
+    For the train tables the products of all orders are one batched product (no per-order
+    copies of the tables); for one column (population) they are outer products, written
+    out order by order so that they fuse into the sum instead of being stored.
+    """
+    if ci.shape[-1] == 1:
+        g = [ci[k] * cj[k].T for k in range(ci.shape[0])]
+    else:
+        g = jnp.einsum("kbn,kcn->kbc", ci, cj)
+    acc = g[-1]
+    for k in range(ci.shape[0] - 2, -1, -1):
+        acc = g[k] + r * acc
+    return acc
 
 
 @jax.jit
-def _pair_block(ci, cj, r, K, scale):
-    return scale * _horner(ci, cj, r, K)
+def _pair_block(ci, cj, R, i0, j0, scale):
+    # the number of orders is static (the leading axis): one compile per order count
+    b = ci.shape[1]
+    r = jax.lax.dynamic_slice(R, (i0, j0), (b, b))
+    return scale * _mehler_sum(ci, cj, r)
 
 
 @jax.jit
-def _diagonal_block(ci, r, K, scale, diag):
-    acc = scale * _horner(ci, ci, r, K)
+def _diagonal_block(ci, R, i0, scale, diag):
+    b = ci.shape[1]
+    r = jax.lax.dynamic_slice(R, (i0, i0), (b, b))
+    # formed once (the barrier keeps the sum from being fused twice, once transposed)
+    acc = jax.lax.optimization_barrier(scale * _mehler_sum(ci, ci, r))
     acc = 0.5 * (acc + acc.T)  # exactly symmetric
-    idx = jnp.arange(acc.shape[0])
-    return acc.at[idx, idx].set(diag)
+    idx = jnp.arange(b)
+    return acc.at[idx, idx].set(jax.lax.dynamic_slice_in_dim(diag, i0, b))
 
 
 def mehler_matrix(blocks, R, K: int, scale: float, diag):
@@ -182,7 +235,8 @@ def mehler_matrix(blocks, R, K: int, scale: float, diag):
     Args:
         blocks: row blocks of the coefficients, from :func:`coefficient_blocks` (or any
             list of nb arrays (≥ K+1, b, n) whose rows beyond p are padding).
-        R: (p, p) correlations (its diagonal is not used).
+        R: (p, p) correlations (its diagonal is not used), or the same with zero rows and
+            columns appended up to the padded size of the blocks (saves a copy).
         K: truncation order (the series stops at R^K).
         scale: factor of every product (1/n for the train matrix).
         diag: (p,) values of the diagonal.
@@ -191,25 +245,36 @@ def mehler_matrix(blocks, R, K: int, scale: float, diag):
         The (p, p) JAX array, exactly symmetric, with ``diag`` on its diagonal.
     """
     nb, b = len(blocks), blocks[0].shape[1]
-    p = R.shape[0]
-    pad = nb * b - p
-    Rp = jnp.pad(R, ((0, pad), (0, pad))) if pad else R
-    diag = jnp.pad(diag, (0, pad)) if pad else diag
-    K = jnp.asarray(K)
+    p = diag.shape[0]
+    Rp, diag = _padded(jnp.asarray(R), jnp.asarray(diag), nb * b)
+    if blocks[0].shape[0] != K + 1:  # the tiles take exactly the orders 0..K
+        blocks = [blk[: K + 1] for blk in blocks]
     scale = jnp.asarray(scale, dtype=jnp.float64)
-    rows = []
+    tiles = []
     for i in range(nb):
-        ri = slice(i * b, (i + 1) * b)
-        row = []
-        for j in range(nb):
-            rj = slice(j * b, (j + 1) * b)
-            if j < i:
-                row.append(rows[j][i].T)
-            elif j == i:
-                row.append(_diagonal_block(blocks[i], Rp[ri, ri], K, scale, diag[ri]))
-            else:
-                row.append(_pair_block(blocks[i], blocks[j], Rp[ri, rj], K, scale))
-        rows.append(row)
+        tiles.append(_diagonal_block(blocks[i], Rp, i * b, scale, diag))
+        tiles += [_pair_block(blocks[i], blocks[j], Rp, i * b, j * b, scale)
+                  for j in range(i + 1, nb)]
+    return _assemble(tuple(tiles), nb, p)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _padded(R, diag, size):
+    # R may come padded already (see :func:`mehler_matrix`); then it is passed through
+    pad = size - R.shape[0]
+    R = jnp.pad(R, ((0, pad), (0, pad))) if pad else R
+    return R, jnp.pad(diag, (0, size - diag.shape[0]))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _assemble(tiles, nb, p):
+    # the upper tiles row by row (as built above), the lower ones their transposes
+    upper, k = {}, 0
+    for i in range(nb):
+        for j in range(i, nb):
+            upper[i, j] = tiles[k]
+            k += 1
+    rows = [[upper[i, j] if j >= i else upper[j, i].T for j in range(nb)] for i in range(nb)]
     return jnp.block(rows)[:p, :p]
 
 
@@ -276,4 +341,10 @@ def check_truncation(what: str, bound: float, tol: float, kmax: int, scale: floa
 
 def off_diagonal_max(R) -> float:
     """max |R_ij| over i ≠ j (R symmetric)."""
-    return float(jnp.max(jnp.abs(R - jnp.eye(R.shape[0], dtype=R.dtype))))
+    return float(_off_diagonal_max(jnp.asarray(R)))
+
+
+@jax.jit
+def _off_diagonal_max(R):
+    i = jnp.arange(R.shape[0])
+    return jnp.max(jnp.where(i[:, None] == i[None, :], 0.0, jnp.abs(R)))
