@@ -19,9 +19,13 @@ interface (THEORY.md §3, §6):
   is computed from the same coefficients (Cauchy–Schwarz makes this a rigorous bound).
   V by Stein's lemma: V = √Δ diag((1/n)Σ_ν E σ'(m_iν + ς_i u)) W̃.
 - ``monte_carlo``: K noise draws per training point (the finite-noise-sample model, a
-  different model from K = ∞ once p ≳ nK); population matrices are the exact ones.
+  different model from K = ∞ once p ≳ nK); population matrices are the exact ones. With
+  ``Problem.noise_samples`` = m finite this is the problem's own model (K = m).
 - ``gaussian_equivalent``: U ≃ (1/n) G Gᵀ + b_t² W̃W̃ᵀ + s_t² I (+ μ₀² 11ᵀ),
   G = e^{−t} a_t W̃ X + v_t Ω; V ≃ b_t W̃; Ũ ≃ a_t² W̃ Σ_t W̃ᵀ + (s_t² + v_t²) I (+ μ₀² 11ᵀ).
+  With m = ``Problem.noise_samples`` finite: σ_νj ≃ g_ν + b_t W̃ξ_νj + s_t ζ_νj (g_ν the
+  columns of G, ξ, ζ standard Gaussian, fixed), U ≃ (1/(nm)) Σ_νj σ_νj σ_νjᵀ (+ μ₀² 11ᵀ)
+  and V ≃ (1/(nm)) Σ_νj σ_νj ξ_νjᵀ; the population matrices are unchanged.
 
 For the score error E_score = (1/d) E_{x∼P_t}‖M σ(W̃x) + C⁻¹x‖², C = e^{−2t}Σ + Δ_t I, an
 instance also carries S = E[σ(W̃x) xᵀ] C⁻¹ (p×d) and Tr(C⁻¹)/d.
@@ -248,18 +252,44 @@ def _gaussian_equivalent(problem, Wt, X, lam, key):
     omega = jax.random.normal(key, (p, n), dtype=jnp.float64)
     G = math.exp(-t) * a * (Wt @ X) + math.sqrt(max(v2, 0.0)) * omega
     ones = jnp.full((p, p), mu0**2)
-    U = G @ G.T / n + b**2 * (Wt @ Wt.T) + s2 * jnp.eye(p) + ones
+    V_pop = b * Wt
+    if math.isinf(problem.noise_samples):
+        U = G @ G.T / n + b**2 * (Wt @ Wt.T) + s2 * jnp.eye(p) + ones
+        V = V_pop
+    else:
+        U, V = _ge_samples(G, Wt, b, math.sqrt(max(s2, 0.0)), problem.noise_samples,
+                           jax.random.fold_in(key, 1))
+        U = U + ones
     sig_t = math.exp(-2 * t) * lam + problem.delta
     U_pop = a**2 * (Wt * sig_t[None, :]) @ Wt.T + (s2 + v2) * jnp.eye(p) + ones
-    V = b * Wt
-    S = V / math.sqrt(problem.delta)
-    return U, V, U_pop, V, S, float(jnp.mean(1.0 / sig_t))
+    S = V_pop / math.sqrt(problem.delta)
+    return U, V, U_pop, V_pop, S, float(jnp.mean(1.0 / sig_t))
+
+
+@jax.jit
+def _ge_draw(G, Wt, b, s, key):
+    """One noise draw per point: features σ = g + bW̃ξ + sζ (p × n), their Gram and σξᵀ."""
+    kx, kz = jax.random.split(key)
+    xi = jax.random.normal(kx, (Wt.shape[1], G.shape[1]), dtype=jnp.float64)
+    F = G + b * (Wt @ xi) + s * jax.random.normal(kz, G.shape, dtype=jnp.float64)
+    return F @ F.T, F @ xi.T
+
+
+def _ge_samples(G, Wt, b, s, m, key):
+    """Gaussian-equivalent U, V of the m-sample model: sums over m fixed draws per point."""
+    p, d = Wt.shape
+    n = G.shape[1]
+    U, V = jnp.zeros((p, p)), jnp.zeros((p, d))
+    for j in range(m):
+        dU, dV = _ge_draw(G, Wt, b, s, jax.random.fold_in(key, j))
+        U, V = U + dU, V + dV
+    return U / (n * m), V / (n * m)
 
 
 @float64
 def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
                          method: str = "exact", *, X=None, W=None, X_test=None,
-                         noise_draws: int = 100, mehler_tol: float = 1e-10,
+                         noise_draws: int | None = None, mehler_tol: float = 1e-10,
                          max_mehler_terms: int = 40, degree: int | None = None,
                          memory_limit: int | None = None, throw: bool = False) -> Instance:
     """Draw (or take) W and the training set and build U, V, Ũ, Ṽ, S for a finite size.
@@ -288,7 +318,9 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
             (:func:`rfdiff.tools.held_out_error`). Without it the
             population is the problem's Gaussian law in closed form
             (``population="gaussian"``, ``score_reference="exact"``).
-        noise_draws: K, noise draws per training point (``monte_carlo`` only).
+        noise_draws: K, noise draws per training point (``monte_carlo`` only). None
+            (default): ``problem.noise_samples`` when it is finite, else 100. With a finite
+            ``problem.noise_samples`` a different K is refused (it would be another model).
         mehler_tol: bound on the absolute truncation error of every off-diagonal entry
             (``exact``; population matrices also for ``monte_carlo``).
         max_mehler_terms: largest Mehler order considered; if the bound is not met there,
@@ -306,7 +338,9 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
         points (compare with ``problem.spectrum.kappa``, which sets the coefficients).
 
     Raises:
-        ValueError: for a bad size, method or tolerance; for bad arrays (not numeric or
+        ValueError: for a bad size, method or tolerance; for ``method="exact"`` with a
+            finite ``problem.noise_samples`` (exact is the m = ∞ model), or
+            ``noise_draws`` that disagrees with it; for bad arrays (not numeric or
             2-D, NaN or infinite entries, d, n or p that disagree with d or
             ``problem.sizes(d)``, constant data, a zero row of W, X_test without X or with
             fewer than 10 rows), naming the argument; or (MemoryPlanError, a ValueError)
@@ -322,7 +356,17 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
     seed = seed_int("seed", seed)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    m = problem.noise_samples
+    if method == "exact" and not math.isinf(m):
+        raise ValueError(f"method='exact' builds the noise-averaged U (noise_samples = inf), "
+                         f"got noise_samples = {m!r}; use 'monte_carlo' or "
+                         "'gaussian_equivalent'")
+    if noise_draws is None:
+        noise_draws = 100 if math.isinf(m) else m
     noise_draws = positive_int("noise_draws", noise_draws)
+    if not math.isinf(m) and noise_draws != m:
+        raise ValueError(f"noise_draws must equal problem.noise_samples = {m!r} (or be "
+                         f"omitted), got {noise_draws!r}")
     positive("mehler_tol", mehler_tol)
     kmax = positive_int("max_mehler_terms", max_mehler_terms)
     act = problem.activation
@@ -347,6 +391,8 @@ def finite_size_instance(problem: Problem, d: int | None, seed: int = 0,
     halves = None
     if method == "gaussian_equivalent":
         U, V, U_pop, V_pop, S, score_trace = _gaussian_equivalent(problem, Wt, X, lam, noise_key)
+        if not math.isinf(m):
+            info.update(noise_draws=m)
         if X_test is not None:
             U_pop, score_trace, extra, halves = held_out_gaussian_equivalent(problem, Wt,
                                                                              X_test)

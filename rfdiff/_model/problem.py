@@ -6,10 +6,12 @@ import dataclasses
 import functools
 import math
 
+import numpy as np
+
 from .activations import Activation, activation as _activation
 from .coefficients import Coefficients, coefficients
 from .data_spectrum import DataSpectrum, isotropic
-from .._common.validation import nonnegative, positive
+from .._common.validation import nonnegative, positive, positive_int
 
 __all__ = ["Problem"]
 
@@ -28,10 +30,17 @@ class Problem:
             L_λ(A) = L(A) + λ Δ_t ‖A‖²_F/(p d) = L + λ Δ_t ‖M‖²_F/d with M = A/√p, i.e. U is
             replaced by U + λI in the training dynamics. Every reported loss (train
             included) is the loss without the penalty term.
+        noise_samples: m, the number of fixed noise draws per training point (a positive
+            integer, or ``math.inf``, the default: the paper's noise-averaged model).
+            With finite m, U = (1/(nm)) Σ_ν Σ_j σ_νj σ_νjᵀ over the draws
+            x_ν(t) = e^{−t}x_ν + √Δ_t ξ_νj, j = 1…m. The asymptotic theory covers the
+            spectrum of U for every m; learning curves, timescales and the spectral
+            structure are derived for m = ∞ only and refuse a finite m.
 
     Raises:
-        ValueError: for ψ ≤ 0, t ≤ 0, λ < 0, non-finite values or an unknown activation,
-            naming the argument and the value.
+        ValueError: for ψ ≤ 0, t ≤ 0, λ < 0, non-finite values, an unknown activation or
+            a ``noise_samples`` that is neither a positive integer nor inf, naming the
+            argument and the value.
     """
 
     psi_p: float
@@ -40,12 +49,14 @@ class Problem:
     activation: Activation | str = "tanh"
     spectrum: DataSpectrum = dataclasses.field(default_factory=isotropic)
     ridge: float = 0.0
+    noise_samples: int | float = math.inf
 
     def __post_init__(self):
         object.__setattr__(self, "psi_p", positive("psi_p", self.psi_p))
         object.__setattr__(self, "psi_n", positive("psi_n", self.psi_n))
         object.__setattr__(self, "t", positive("t", self.t))
         object.__setattr__(self, "ridge", nonnegative("ridge", self.ridge))
+        object.__setattr__(self, "noise_samples", _samples(self.noise_samples))
         object.__setattr__(self, "activation", _activation(self.activation))
         if not isinstance(self.spectrum, DataSpectrum):
             raise ValueError(f"spectrum must be a DataSpectrum, got {self.spectrum!r}")
@@ -65,8 +76,8 @@ class Problem:
         return max(1, round(self.psi_p * d)), max(1, round(self.psi_n * d))
 
     def params(self) -> dict:
-        """Parameters as plain JSON-ready values."""
-        return {
+        """Parameters as plain JSON-ready values (``noise_samples`` only when finite)."""
+        out = {
             "psi_p": self.psi_p,
             "psi_n": self.psi_n,
             "t": self.t,
@@ -74,3 +85,18 @@ class Problem:
             "sigma": self.spectrum.label(),
             "ridge": self.ridge,
         }
+        if not math.isinf(self.noise_samples):
+            out["noise_samples"] = self.noise_samples
+        return out
+
+
+def _samples(value):
+    """m as an int ≥ 1, or math.inf (the noise-averaged model)."""
+    if isinstance(value, int | float | np.integer | np.floating) \
+            and not isinstance(value, bool) and value == math.inf:
+        return math.inf
+    try:
+        return positive_int("noise_samples", value)
+    except (ValueError, OverflowError):
+        raise ValueError("noise_samples must be a positive integer or inf, "
+                         f"got {value!r}") from None

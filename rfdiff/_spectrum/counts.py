@@ -32,7 +32,7 @@ import math
 from .._common.validation import positive_int
 from .._common.x64 import float64
 from .._model.problem import Problem
-from .._theory import as_params
+from .._theory import as_params, require_noise_averaged
 
 __all__ = ["ROLES", "predicted_counts", "predicted_masses"]
 
@@ -64,6 +64,7 @@ def _noisy(v2, s2, a2, b2) -> bool:
 
 def _psis(problem):
     P = as_params(problem)
+    require_noise_averaged(P, "the predicted spectral parts")
     return float(P.psi_p), float(P.psi_n), _noisy(float(P.v2), float(P.s2), float(P.A),
                                                   float(P.b2))
 

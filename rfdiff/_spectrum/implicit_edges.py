@@ -22,7 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._theory import SpectralParams, functional, solve_offsets, spectral_bound
+from .._theory import (
+    SpectralParams,
+    functional,
+    require_noise_averaged,
+    solve_offsets,
+    spectral_bound,
+)
 from .axis import _EPS_REL
 from .edges import _fold_newton, _fold_system
 from .pipeline import spectral_structure
@@ -162,6 +168,7 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
     Returns:
         :class:`BulkEdges`.
     """
+    require_noise_averaged(P, "bulk_edges_core")
     values = _primal(P)
     if structure is None and values is not None:
         # concrete values (possibly under jvp/grad): search on the host directly. The
@@ -172,7 +179,7 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
         shapes = (jax.ShapeDtypeStruct((4, 2, 3, 2), jnp.uint32),
                   jax.ShapeDtypeStruct((4, 2), jnp.int32),
                   jax.ShapeDtypeStruct((), jnp.bool_))
-        words, kind, ok = jax.pure_callback(_host, shapes, *jax.lax.stop_gradient(P),
+        words, kind, ok = jax.pure_callback(_host, shapes, *_leaves(jax.lax.stop_gradient(P)),
                                             vmap_method="sequential")
         y = jax.lax.bitcast_convert_type(words, jnp.float64)
     else:
@@ -192,11 +199,16 @@ def bulk_edges_core(P: SpectralParams, structure=None) -> BulkEdges:
     return BulkEdges(lam[:, 0], lam[:, 1], ok)
 
 
+def _leaves(P):
+    """The eight fields of P of the m = ∞ model (``inv_m`` is None here)."""
+    return tuple(P)[:8]
+
+
 def _primal(P):
     """Concrete values of P (under jvp/grad tracing: the primal values), or None when a leaf
     is abstract (under jit or vmap)."""
     out = []
-    for v in P:
+    for v in _leaves(P):
         while isinstance(v, jax.core.Tracer) and hasattr(v, "primal"):
             v = v.primal
         if isinstance(v, jax.core.Tracer):

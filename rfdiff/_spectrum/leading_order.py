@@ -15,7 +15,7 @@ import numpy as np
 
 from .._common.x64 import float64
 from .._model.problem import Problem
-from .._theory import SpectralParams, as_params, solve_on_grid
+from .._theory import SpectralParams, as_params, require_noise_averaged, solve_on_grid
 from .counts import ROLES, predicted_counts, predicted_masses
 from .pipeline import spectral_structure
 
@@ -34,6 +34,7 @@ __all__ = [
 def _check_problem(problem) -> None:
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    require_noise_averaged(problem, "the leading-order spectral formulas")
 
 
 def _finite_lam(lam) -> np.ndarray:
@@ -128,7 +129,8 @@ def population_params(problem: Problem) -> SpectralParams:
             :class:`ResolventParams`, naming the argument and the value.
     """
     P = as_params(problem)
-    return P._replace(psi_n=np.asarray(np.inf))
+    # the population matrix averages the noise exactly, whatever the number of samples
+    return P._replace(psi_n=np.asarray(np.inf), inv_m=None)
 
 
 @float64

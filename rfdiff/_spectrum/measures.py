@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._common.x64 import float64
-from .._theory import as_params, spectral_bound
+from .._theory import as_params, require_noise_averaged, spectral_bound
 from .axis import _EPS_ATOM, _atom_weights
 from .pipeline import _ATOM_MIN, spectral_structure
 from .records import MeasureQuadrature, SpectralStructure
@@ -41,6 +41,7 @@ def measure_quadrature(problem, which: str = "s", structure: SpectralStructure |
     if which not in ("q", "s", "r"):
         raise ValueError(f"which must be 'q', 's' or 'r', got {which!r}")
     P = as_params(problem)
+    require_noise_averaged(P, "measure_quadrature")
     if structure is None:
         structure = spectral_structure(problem, **structure_options)
     elif not isinstance(structure, SpectralStructure) or structure.quadrature is None:

@@ -28,7 +28,13 @@ from .._common import NotConvergedError
 from .._common.validation import positive, positive_int
 from .._common.x64 import float64
 from .._model.problem import Problem
-from .._theory import as_params, mean_eigenvalue, solve_offsets, spectral_bound
+from .._theory import (
+    as_params,
+    mean_eigenvalue,
+    require_noise_averaged,
+    solve_offsets,
+    spectral_bound,
+)
 from .axis import _EPS_ATOM, _EPS_REL, _atom_offset, _atom_weights, _node_eps
 from .counts import predicted_counts, predicted_masses
 from .edges import _refine_edges
@@ -67,10 +73,14 @@ def spectral_structure(problem, d: int | None = None, *, scan_points: int = 3072
 
     Raises:
         ValueError: for a bad problem, d without a :class:`Problem`, or bad sizes.
+        NotImplementedError: for finitely many noise samples (``noise_samples`` < ∞): the
+            parts and their roles are derived for m = ∞ only (the density, the CDF and
+            W₁ are available for every m).
         NotConvergedError: with ``throw=True``, when a solve, an edge or the mass check
             failed.
     """
     P = as_params(problem)
+    require_noise_averaged(P, "spectral_structure")
     scan_points = positive_int("scan_points", scan_points)
     nodes_per_panel = positive_int("nodes_per_panel", nodes_per_panel)
     tol = positive("tol", tol)

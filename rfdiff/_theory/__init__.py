@@ -2,10 +2,10 @@
 learning curves."""
 
 from .params import (SpectralParams, ResolventParams, spectral_params, resolvent_params,
-    as_params, spectral_bound, mean_eigenvalue, kappa)
-from .onepoint import (RESIDUAL_TOL, ZETA0, terms, residual, relative_residual, jacobian,
-    expect, solve2, newton, tangent, values, herglotz_ok, asymptotic_start, at_root, AdaptivePath,
-    adaptive, fixed)
+    as_params, spectral_bound, mean_eigenvalue, kappa, require_noise_averaged)
+from .onepoint import (RESIDUAL_TOL, ZETA0, terms, unknowns, residual, relative_residual,
+    jacobian, expect, solve2, solve, newton, tangent, values, herglotz_ok, asymptotic_start,
+    at_root, AdaptivePath, adaptive, fixed)
 from .resolvent import (ResolventResult, AxisSolution, solve_resolvent, solve_on_grid,
     solve_offsets, resolvent_core, spectral_density, spectral_scale)
 from .two_point import (OnePoint, TwoPoint, one_point, two_point, diagonal_two_point,
@@ -27,14 +27,17 @@ __all__ = [
     "spectral_bound",
     "mean_eigenvalue",
     "kappa",
+    "require_noise_averaged",
     "RESIDUAL_TOL",
     "ZETA0",
     "terms",
+    "unknowns",
     "residual",
     "relative_residual",
     "jacobian",
     "expect",
     "solve2",
+    "solve",
     "newton",
     "tangent",
     "values",

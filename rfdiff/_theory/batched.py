@@ -17,7 +17,7 @@ import numpy as np
 from .._common import Curves, float64
 from .._model.problem import Problem
 from .curves import DEFAULT_NODES, _loss_constants, curves_core, talbot_contour
-from .params import spectral_params
+from .params import require_noise_averaged, spectral_params
 
 __all__ = ["batched_curves"]
 
@@ -57,7 +57,9 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
 
     Raises:
         ValueError: for non-positive ψ's, mismatched lengths or a bad τ grid.
+        NotImplementedError: for ``problem.noise_samples`` < ∞ (curves derived for m = ∞).
     """
+    require_noise_averaged(problem, "batched_curves")
     psi_p = np.atleast_1d(np.asarray(psi_p, float))
     psi_n = np.atleast_1d(np.asarray(psi_n, float))
     tau = np.atleast_1d(np.asarray(tau, float))

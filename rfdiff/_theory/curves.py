@@ -43,7 +43,12 @@ import numpy as np
 from .._common import Curves, check_converged
 from .._common.x64 import float64
 from .._model.problem import Problem
-from .params import SpectralParams, spectral_bound, spectral_params
+from .params import (
+    SpectralParams,
+    require_noise_averaged,
+    spectral_bound,
+    spectral_params,
+)
 from .ridge import penalty_free_train, solver_params
 from .two_point import SYMMETRY_TOL, one_point_core, pair_table, population_trace
 
@@ -322,7 +327,12 @@ def curves_core(P: SpectralParams, C: LossConstants, tau, zhat, omega):
 
     Returns:
         ``(train, test, score, converged, residual)``, arrays of shape (T,).
+
+    Raises:
+        NotImplementedError: for finitely many noise samples (``P.inv_m`` given; a static
+            test, raised at trace time): the curves are derived for m = ∞ only.
     """
+    require_noise_averaged(P, "the learning curves")
     pad = -1.0 - spectral_bound(P)
     z_f, z_g, weight = contour_core(tau, 2.0 * C.delta / C.psi_p, pad, zhat, omega)
     return _core_mirrored(P, C, z_f, z_g, weight)
@@ -366,10 +376,13 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
         ValueError: for a bad problem, negative/NaN/empty ``tau``, ``tau = inf`` with
             s_t² + λ = 0, a bad ``nodes`` or a negative ``ridge``, naming the argument and
             the value.
+        NotImplementedError: for ``problem.noise_samples`` < ∞ (the curves of the m-sample
+            model are not derived; its spectrum is, see :func:`rfdiff.spectral_density`).
         NotConvergedError: with ``throw=True``, when a time did not converge.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    require_noise_averaged(problem, "asymptotic_curves")
     if ridge is not None:
         problem = dataclasses.replace(problem, ridge=ridge)  # validates it
     tau = _times(tau)

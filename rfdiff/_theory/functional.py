@@ -24,6 +24,7 @@ the call, or ``jax.config.update("jax_enable_x64", True)`` in a notebook).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +33,7 @@ import numpy as np
 from .._common import Curves
 from .._model import Activation, Coefficients, activation as _resolve_activation
 from .._model import compute_coefficients
+from .._model.problem import _samples
 from .curves import DEFAULT_NODES, curves_core, loss_constants_core, talbot_contour
 from .params import SpectralParams, spectral_bound
 from .resolvent import resolvent_core
@@ -69,6 +71,9 @@ class Params:
         atoms: atoms of ρ_Σ, last axis K.
         weights: their weights (sum 1 along the last axis).
         activation: the :class:`rfdiff.Activation` (static: not a leaf).
+        inv_m: μ = 1/m for m noise samples per training point (a leaf), or None (default):
+            the noise-averaged model m = ∞. Only :func:`density` (and the coefficients)
+            accept a finite m; :func:`curves` raises NotImplementedError.
     """
 
     psi_p: jax.Array
@@ -77,6 +82,7 @@ class Params:
     atoms: jax.Array
     weights: jax.Array
     activation: Activation = dataclasses.field(metadata=dict(static=True))
+    inv_m: jax.Array | None = None
 
     def replace(self, **changes) -> Params:
         """A copy with some leaves replaced (no checks: for use under transformations)."""
@@ -110,7 +116,8 @@ def _leaf(name, value):
     return arr
 
 
-def params(psi_p, psi_n, t, activation="tanh", atoms=(1.0,), weights=(1.0,)) -> Params:
+def params(psi_p, psi_n, t, activation="tanh", atoms=(1.0,), weights=(1.0,), *,
+           noise_samples=math.inf) -> Params:
     """Build the parameter pytree of the functional core.
 
     Args:
@@ -121,6 +128,8 @@ def params(psi_p, psi_n, t, activation="tanh", atoms=(1.0,), weights=(1.0,)) -> 
             :class:`rfdiff.Activation` or an elementwise JAX callable (static).
         atoms: atoms of ρ_Σ (> 0), last axis K (default isotropic).
         weights: their weights (≥ 0, summing to 1 along the last axis).
+        noise_samples: m, noise draws per training point (a positive integer, or inf:
+            the default noise-averaged model); stored as the leaf ``inv_m`` = 1/m.
 
     Returns:
         :class:`Params` (float64 leaves). Concrete values are checked; traced values (inside
@@ -144,7 +153,9 @@ def params(psi_p, psi_n, t, activation="tanh", atoms=(1.0,), weights=(1.0,)) -> 
                          f"atoms), got shapes {atoms.shape} and {weights.shape}")
     if _concrete(weights) and np.any(np.abs(np.sum(np.asarray(weights), -1) - 1.0) > 1e-12):
         raise ValueError(f"weights must sum to 1 along their last axis, got {weights!r}")
-    return Params(psi_p, psi_n, t, atoms, weights, act)
+    m = _samples(noise_samples)
+    inv_m = None if math.isinf(m) else jnp.asarray(1.0 / m, jnp.float64)
+    return Params(psi_p, psi_n, t, atoms, weights, act, inv_m)
 
 
 def check_params(p) -> Params:
@@ -175,7 +186,7 @@ def spectral(p: Params) -> SpectralParams:
     """The :class:`SpectralParams` of ``p`` (A = a_t² e^{−2t}, b_t², v_t², s_t²)."""
     c = coefficients(p)
     return SpectralParams(p.psi_p, p.psi_n, c.a**2 * jnp.exp(-2.0 * p.t), c.b**2, c.v2, c.s2,
-                          p.atoms, p.weights)
+                          p.atoms, p.weights, p.inv_m)
 
 
 def density(p: Params, lam, *, status: bool = False):
@@ -217,6 +228,7 @@ def curves(p: Params, tau, *, nodes: int = DEFAULT_NODES) -> Curves:
 
     Raises:
         ValueError: for a concrete ``tau`` that is not a 1-D array of times ≥ 0.
+        NotImplementedError: for finitely many noise samples (``p.inv_m`` given).
     """
     p = check_params(p)
     tau = jnp.asarray(tau, jnp.float64)

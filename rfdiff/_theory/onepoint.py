@@ -21,6 +21,14 @@ solutions, and det ∂F/∂(q, r) = 0 (an edge of the spectrum, a fold) is the s
 F_q stays finite at the atom of U, where q has a pole: there q β → finite, q v²/D → ψ_n/ψ_p
 and q E[Λℓ] → 1/ψ_p.
 
+Finitely many noise samples (m draws per training point, μ = 1/m = ``P.inv_m``). The
+Gaussian-equivalent U_m is a sum of two independent Gram matrices (docs/theory.md, "Finitely
+many noise samples"), whose deterministic equivalent is again (β + W̃ΛW̃ᵀ)⁻¹, now with D₁,
+D₂ that also depend on s (:func:`terms`). The unknowns are then x = (q, r, s), with the
+third residual F_s = s − q E[ℓ]; at μ = 0 F_q and F_r do not depend on s and reduce to
+the m = ∞ equations. ``P.inv_m = None`` (m = ∞) keeps the two unknowns (q, r); which case
+applies is static (part of the tree structure), so every function below serves both.
+
 Both residuals are evaluated at the shifted parameter w = z − s², so that s² − z = −w
 carries no cancellation: at large t whole parts of the spectrum sit within 1e-9 of s²,
 where λ − s² computed from an absolute λ would keep only ~7 digits. The residual also takes
@@ -54,9 +62,9 @@ import jax.numpy as jnp
 
 from .params import SpectralParams, kappa, mean_eigenvalue
 
-__all__ = ["RESIDUAL_TOL", "ZETA0", "terms", "residual", "relative_residual", "jacobian",
-           "expect", "solve2", "newton", "tangent", "values", "herglotz_ok", "asymptotic_start",
-           "at_root", "AdaptivePath", "adaptive", "fixed"]
+__all__ = ["RESIDUAL_TOL", "ZETA0", "terms", "unknowns", "residual", "relative_residual",
+           "jacobian", "expect", "solve2", "solve", "newton", "tangent", "values",
+           "herglotz_ok", "asymptotic_start", "at_root", "AdaptivePath", "adaptive", "fixed"]
 
 #: Largest relative residual of a converged one-point solution.
 RESIDUAL_TOL = 1e-10
@@ -73,10 +81,19 @@ _REAL_TOL = 1e-8
 # ----------------------------------------------------------------------------- equations
 
 def terms(x, w, P: SpectralParams, zeta=ZETA0):
-    """D, β, Λ (per atom) and ℓ (per atom) at x = (q, r) and w = z − s².
+    """D, β, Λ (per atom) and ℓ (per atom) at x = (q, r) or (q, r, s) and w = z − s².
+
+    With m noise samples (μ = ``P.inv_m`` given; x = (q, r, s)) D is D₁ = 1 + δ₁ and
+
+        δ₂ = (ψ_p/ψ_n) μ (b² s + s² q),   δ₁ = (ψ_p/ψ_n)(A r + v² q) + δ₂,
+        β = −w + v²/D₁ − s² [μ δ₁/D₁ + (1 − μ) δ₂/D₂],   D₂ = 1 + δ₂,
+        Λ = b² [μ/D₁ + (1 − μ)/D₂] + (A/D₁) λ,
+
+    which at μ = 0 (δ₂ = 0) are the m = ∞ forms D = 1 + (ψ_p/ψ_n)(A r + v² q),
+    β = −w + v²/D, Λ = b² + (A/D)λ (docs/theory.md, "Finitely many noise samples").
 
     Args:
-        x: (q, r), complex.
+        x: (q, r) (``P.inv_m`` None) or (q, r, s) (``P.inv_m`` given), complex.
         w: shifted spectral parameter z − s_t².
         P: the parameters.
         zeta: deformation (ζ_I, ζ_K, ζ_S) of U.
@@ -85,11 +102,28 @@ def terms(x, w, P: SpectralParams, zeta=ZETA0):
         ``(D, beta, Lam, ell)``.
     """
     q, r = x[0], x[1]
-    D = 1.0 + (P.psi_p / P.psi_n) * (P.A * r + P.v2 * q)
-    beta = zeta[0] - w + P.v2 / D
-    Lam = P.b2 + zeta[1] + (P.A / D + zeta[2]) * P.atoms
+    ratio = P.psi_p / P.psi_n
+    if P.inv_m is None:
+        D = 1.0 + ratio * (P.A * r + P.v2 * q)
+        beta = zeta[0] - w + P.v2 / D
+        b2 = P.b2
+    else:
+        mu = P.inv_m
+        d2 = ratio * mu * (P.b2 * x[2] + P.s2 * q)
+        D = 1.0 + ratio * (P.A * r + P.v2 * q) + d2
+        D2 = 1.0 + d2
+        # γ − z of the effective matrix written in w = z − s²: no cancellation near s²
+        beta = zeta[0] - w + P.v2 / D - P.s2 * (mu * (D - 1.0) / D + (1.0 - mu) * d2 / D2)
+        b2 = P.b2 * (mu / D + (1.0 - mu) / D2)
+    Lam = b2 + zeta[1] + (P.A / D + zeta[2]) * P.atoms
     ell = 1.0 / (1.0 + P.psi_p * q * Lam)
     return D, beta, Lam, ell
+
+
+def unknowns(P: SpectralParams) -> int:
+    """Number of unknowns of the one-point equations: 2, (q, r), for m = ∞ (``P.inv_m``
+    None), where the s-equation decouples; 3, (q, r, s), with m noise samples."""
+    return 2 if P.inv_m is None else 3
 
 
 def expect(P, f):
@@ -98,42 +132,54 @@ def expect(P, f):
 
 
 def residual(x, w, P: SpectralParams, zeta=ZETA0):
-    """The residuals (F_q, F_r) = (q β + q E[Λℓ] − 1, r − q E[λℓ]).
+    """The residuals (F_q, F_r) = (q β + q E[Λℓ] − 1, r − q E[λℓ]), and F_s = s − q E[ℓ]
+    with m noise samples.
 
     Args:
-        x: (q, r), complex.
+        x: (q, r) or (q, r, s) (see :func:`terms`), complex.
         w: shifted spectral parameter z − s_t².
         P: the parameters.
         zeta: deformation (ζ_I, ζ_K, ζ_S) of U.
 
     Returns:
-        A (2,) complex array.
+        A complex array of the shape of ``x``.
     """
     q, r = x[0], x[1]
     _, beta, Lam, ell = terms(x, w, P, zeta)
-    return jnp.stack([q * beta + q * expect(P, Lam * ell) - 1.0,
-                      r - q * expect(P, P.atoms * ell)])
+    F = [q * beta + q * expect(P, Lam * ell) - 1.0, r - q * expect(P, P.atoms * ell)]
+    if P.inv_m is not None:
+        F.append(x[2] - q * expect(P, ell))
+    return jnp.stack(F)
 
 
 def relative_residual(x, w, P: SpectralParams):
-    """max over the two equations of ``|residual|`` / (sum of the magnitudes of its terms).
+    """max over the equations of ``|residual|`` / (sum of the magnitudes of its terms).
 
-    The terms of F_q are −q w, q v²/D, q Λℓ (per atom) and −1; those of F_r are r and
-    q λℓ (per atom). Non-finite values give ``inf``.
+    The terms of F_q are −q w, q v²/D, q Λℓ (per atom) and −1 (with m noise samples also
+    the s²-terms of β, together); those of F_r are r and q λℓ (per atom), those of F_s
+    are s and q ℓ (per atom). Non-finite values give ``inf``.
     """
     q, r = x[0], x[1]
     D, beta, Lam, ell = terms(x, w, P)
     t_w, t_v = -q * w, q * P.v2 / D
     t_L, t_r = q * Lam * ell, q * P.atoms * ell
+    t_n = q * beta - t_w - t_v  # the s²-terms of β (0 for m = ∞)
     fq = t_w + t_v + expect(P, t_L) - 1.0
-    fr = r - expect(P, t_r)
     scale_q = jnp.abs(t_w) + jnp.abs(t_v) + expect(P, jnp.abs(t_L)) + 1.0
+    if P.inv_m is not None:
+        fq = fq + t_n
+        scale_q = scale_q + jnp.abs(t_n)
+    fr = r - expect(P, t_r)
     scale_r = jnp.abs(r) + expect(P, jnp.abs(t_r))
     rel = jnp.maximum(jnp.abs(fq) / scale_q, jnp.abs(fr) / scale_r)
+    if P.inv_m is not None:
+        t_s = q * ell
+        rel = jnp.maximum(rel, jnp.abs(x[2] - expect(P, t_s))
+                          / (jnp.abs(x[2]) + expect(P, jnp.abs(t_s))))
     return jnp.where(jnp.isfinite(rel), rel, jnp.inf)
 
 
-#: ∂(F_q, F_r)/∂(q, r), the holomorphic 2×2 Jacobian: ``jacobian(x, w, P, zeta=ZETA0)``.
+#: ∂F/∂x, the holomorphic 2×2 (m = ∞) or 3×3 Jacobian: ``jacobian(x, w, P, zeta=ZETA0)``.
 jacobian = jax.jacfwd(residual, argnums=0, holomorphic=True)
 
 
@@ -144,10 +190,30 @@ def solve2(J, f):
                       (J[0, 0] * f[1] - J[1, 0] * f[0]) / det])
 
 
+def _adjugate3(J):
+    """Adjugate of a 3×3 matrix (transposed cofactors): J adj(J) = det(J) I."""
+    def c(i, j):  # cofactor (i, j)
+        r = [k for k in range(3) if k != i]
+        s = [k for k in range(3) if k != j]
+        return (-1) ** (i + j) * (J[r[0], s[0]] * J[r[1], s[1]] - J[r[0], s[1]] * J[r[1], s[0]])
+    return jnp.stack([jnp.stack([c(j, i) for j in range(3)]) for i in range(3)])
+
+
+def solve(J, f):
+    """Solve J y = f for the 2×2 (m = ∞) or 3×3 (m noise samples) Jacobian by Cramer's
+    rule (the size is static; small, so no pivoting and fast compilation). The 3×3 case is
+    adj(J) f / det(J): linear in f in a form reverse mode can transpose."""
+    if f.shape[0] == 2:
+        return solve2(J, f)
+    adj = _adjugate3(J)
+    det = J[0, 0] * adj[0, 0] + J[0, 1] * adj[1, 0] + J[0, 2] * adj[2, 0]
+    return (adj @ f) / det
+
+
 def newton(x, w, P: SpectralParams, iters: int):
     """``iters`` Newton steps on the residual at w (a ``fori_loop``)."""
     def body(_, x):
-        return x - solve2(jacobian(x, w, P), residual(x, w, P))
+        return x - solve(jacobian(x, w, P), residual(x, w, P))
     return jax.lax.fori_loop(0, iters, body, x)
 
 
@@ -164,7 +230,7 @@ def at_root(x, w, P: SpectralParams):
     linear in (dw, dP).
 
     Args:
-        x: (q, r), a converged root.
+        x: (q, r) or (q, r, s), a converged root.
         w: its shifted spectral parameter z − s_t².
         P: the parameters.
 
@@ -179,19 +245,20 @@ def _at_root_jvp(primals, tangents):
     x, w, P = primals
     _, dw, dP = tangents
     _, dF = jax.jvp(lambda w, P: residual(x, w, P), (w, P), (dw, dP))
-    return x, -solve2(jacobian(x, w, P), dF)
+    return x, -solve(jacobian(x, w, P), dF)
 
 
 def tangent(x, w, P: SpectralParams):
     """dx/dz along the solution: −J⁻¹ ∂F/∂w (only F_q depends on w: ∂F_q/∂w = −q)."""
-    dfdw = jnp.stack([-x[0], jnp.zeros_like(x[0])])
-    return -solve2(jacobian(x, w, P), dfdw)
+    dfdw = jnp.zeros_like(x).at[0].set(-x[0])
+    return -solve(jacobian(x, w, P), dfdw)
 
 
 def values(x, w, P: SpectralParams):
-    """(q, r, s, D) at a solution x = (q, r): s = q E[ℓ]."""
+    """(q, r, s, D) at a solution x: s = q E[ℓ] for x = (q, r), s = x[2] for x = (q, r, s)."""
     D, _, _, ell = terms(x, w, P)
-    return x[0], x[1], x[0] * expect(P, ell), D
+    s = x[0] * expect(P, ell) if P.inv_m is None else x[2]
+    return x[0], x[1], s, D
 
 
 def herglotz_ok(q, r, s, w):
@@ -213,9 +280,13 @@ def _signs_ok(x, w, P):
 
 
 def asymptotic_start(w, P: SpectralParams):
-    """Large-|z| start: q = −1/z − m₁/z² (m₁ = (1/p) Tr U), r = −κ/z, at z = w + s²."""
+    """Large-|z| start: q = −1/z − m₁/z² (m₁ = (1/p) Tr U), r = −κ/z (and s = −1/z with m
+    noise samples: (1/p) Tr W̃W̃ᵀ → 1), at z = w + s²."""
     z = w + P.s2
-    return jnp.stack([-1.0 / z - mean_eigenvalue(P) / z**2, -kappa(P) / z])
+    x = [-1.0 / z - mean_eigenvalue(P) / z**2, -kappa(P) / z]
+    if P.inv_m is not None:
+        x.append(-1.0 / z)
+    return jnp.stack(x)
 
 
 # ----------------------------------------------------------------------------- adaptive
@@ -234,7 +305,7 @@ class AdaptivePath(NamedTuple):
     """End of an adaptive continuation.
 
     Attributes:
-        x: (q, r) at the last accepted point.
+        x: (q, r) (or (q, r, s)) at the last accepted point.
         w: that point, w = λ − s² + iε (shifted).
         done: True when the target ε was reached.
         steps: continuation steps taken (accepted and rejected).
@@ -323,7 +394,7 @@ _NEWTON_FINAL = 8
 
 
 def fixed(w, eps0, P: SpectralParams):
-    """Continue from w + iε₀ to w (Im w ≥ 0) on the fixed schedule; returns x = (q, r).
+    """Continue from w + iε₀ to w (Im w ≥ 0) on the fixed schedule; returns x.
 
     Args:
         w: shifted target z − s_t² (one point, Im w ≥ 0; vmap for many).
@@ -331,7 +402,7 @@ def fixed(w, eps0, P: SpectralParams):
         P: the parameters.
 
     Returns:
-        (q, r) at w, a (2,) complex array (check it with :func:`relative_residual` and
+        x = (q, r) (or (q, r, s)) at w, a complex array (check it with :func:`relative_residual` and
         :func:`herglotz_ok`).
     """
     # the continuation runs on values only; derivatives come from at_root at the end

@@ -60,7 +60,7 @@ from .._common.x64 import float64
 from .._model.problem import Problem
 from .onepoint import (RESIDUAL_TOL, expect, fixed, herglotz_ok, relative_residual, residual,
                        solve2, terms, values)
-from .params import SpectralParams, spectral_bound, spectral_params
+from .params import SpectralParams, require_noise_averaged, spectral_bound, spectral_params
 
 __all__ = [
     "SpectralParams",
@@ -94,7 +94,8 @@ class OnePoint(NamedTuple):
         q: (1/p) Tr R_z.
         r: (1/p) Tr S R_z.
         s: (1/p) Tr K R_z.
-        D: 1 + (ψ_p/ψ_n)(A r + v² q).
+        D: 1 + (ψ_p/ψ_n)(A r + v² q) (with m noise samples: D₁ of
+            :func:`~.onepoint.terms`).
         residual: relative residual of the equations (inf if not finite).
         converged: residual ≤ RESIDUAL_TOL and the Stieltjes sign conditions hold.
     """
@@ -224,7 +225,12 @@ def pair_table(P: SpectralParams, a: OnePoint, b: OnePoint):
 
     Returns:
         ``(F_K, F_S, F_I)``, JAX arrays of the broadcast shape.
+
+    Raises:
+        NotImplementedError: for finitely many noise samples (``P.inv_m`` given): the
+            two-point equations are derived for m = ∞ only.
     """
+    require_noise_averaged(P, "the two-point traces")
     za, qa, ra, zb, qb, rb = jnp.broadcast_arrays(a.z, a.q, a.r, b.z, b.q, b.r)
     flat = [v.reshape(-1) for v in (za, qa, ra, zb, qb, rb)]
     F = jax.vmap(lambda z, q, r, w, qw, rw: _pair(P, z, (q, r), w, (qw, rw)))(*flat)
@@ -277,6 +283,7 @@ _two_point_jit = jax.jit(two_point_core)
 
 def _diagonal_core(P, z):
     """F_Y(z, z) = −ψ_p ∂s/∂ζ_Y by implicit differentiation of the one-point equations."""
+    require_noise_averaged(P, "diagonal_two_point")
     sol = one_point_core(P, z)
 
     def one(zz, q, r):

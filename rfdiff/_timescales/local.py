@@ -15,7 +15,7 @@ import numpy as np
 
 from .._model import Problem
 from .._spectrum import edges, spectral_structure
-from .._theory import functional
+from .._theory import functional, require_noise_averaged
 
 __all__ = ["LOCAL_KEYS", "local_exponents"]
 
@@ -49,6 +49,7 @@ def local_exponents(problem: Problem, wrt: str = "psi_n", structure=None) -> dic
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
+    require_noise_averaged(problem, "local_exponents")
     if wrt not in _WRT:
         raise ValueError(f"wrt must be one of {_WRT}, got {wrt!r}")
     if wrt == "psi_n" and np.isinf(problem.psi_n):
