@@ -56,7 +56,7 @@ class Problem:
         object.__setattr__(self, "psi_n", positive("psi_n", self.psi_n))
         object.__setattr__(self, "t", positive("t", self.t))
         object.__setattr__(self, "ridge", nonnegative("ridge", self.ridge))
-        object.__setattr__(self, "noise_samples", _samples(self.noise_samples))
+        object.__setattr__(self, "noise_samples", check_noise_samples(self.noise_samples))
         object.__setattr__(self, "activation", _activation(self.activation))
         if not isinstance(self.spectrum, DataSpectrum):
             raise ValueError(f"spectrum must be a DataSpectrum, got {self.spectrum!r}")
@@ -90,7 +90,7 @@ class Problem:
         return out
 
 
-def _samples(value):
+def check_noise_samples(value):
     """m as an int ≥ 1, or math.inf (the noise-averaged model)."""
     if isinstance(value, int | float | np.integer | np.floating) \
             and not isinstance(value, bool) and value == math.inf:

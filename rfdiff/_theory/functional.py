@@ -33,7 +33,7 @@ import numpy as np
 from .._common import Curves
 from .._model import Activation, Coefficients, activation as _resolve_activation
 from .._model import compute_coefficients
-from .._model.problem import _samples
+from .._model.problem import check_noise_samples
 from .curves import DEFAULT_NODES, curves_core, loss_constants_core, talbot_contour
 from .params import SpectralParams, spectral_bound
 from .resolvent import resolvent_core
@@ -153,7 +153,7 @@ def params(psi_p, psi_n, t, activation="tanh", atoms=(1.0,), weights=(1.0,), *,
                          f"atoms), got shapes {atoms.shape} and {weights.shape}")
     if _concrete(weights) and np.any(np.abs(np.sum(np.asarray(weights), -1) - 1.0) > 1e-12):
         raise ValueError(f"weights must sum to 1 along their last axis, got {weights!r}")
-    m = _samples(noise_samples)
+    m = check_noise_samples(noise_samples)
     inv_m = None if math.isinf(m) else jnp.asarray(1.0 / m, jnp.float64)
     return Params(psi_p, psi_n, t, atoms, weights, act, inv_m)
 
