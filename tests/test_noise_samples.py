@@ -23,8 +23,14 @@ import scipy.linalg
 import rfdiff
 from rfdiff._finite.instance import _monte_carlo_train, draw
 from rfdiff._io import dumps
-from rfdiff._theory import (as_params, mean_eigenvalue, solve_on_grid, solve_resolvent,
-                            spectral_params, spectral_scale)
+from rfdiff._theory import (
+    as_params,
+    mean_eigenvalue,
+    solve_on_grid,
+    solve_resolvent,
+    spectral_params,
+    spectral_scale,
+)
 from rfdiff._theory.batched import batched_curves
 from rfdiff._theory.onepoint import unknowns
 from rfdiff.cli.main import main
@@ -33,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # derivations/ is a top-level folder, not installed
 
-from derivations import noise_samples as noise_samples_derivation  # noqa: E402
+from derivations import noise_samples as noise_samples_derivation
 
 
 def _problem(m=math.inf, psi_p=8.0, psi_n=2.0):
@@ -157,9 +163,9 @@ def test_atom_at_zero_is_the_rank_deficit(m):
 def test_theory_against_monte_carlo_m1():
     """The real U_1 (one fixed noise draw per point, the monte_carlo construction) at d = 40.
 
-    Tolerance: W₁/((1/p)Tr U) measured 0.031–0.049 over seeds 0–3 at d = 40 (finite-size
+    Tolerance: W₁/((1/p)Tr U) measured 0.031–0.048 over seeds 0–3 at d = 40 (finite-size
     O(1/d): 0.020 at d = 100, benchmarks/results/noise_samples.txt), while the m = ∞ limit
-    on the same matrices gives 0.11–0.15; 0.07 separates the two. The rank deficit is
+    on the same matrices gives 0.108–0.133; 0.07 separates the two. The rank deficit is
     exact: 1 − n/p of the eigenvalues vanish.
     """
     pr = _problem(1)
@@ -236,9 +242,10 @@ def test_cli_spectrum_m(capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("m", [1, 2, 4])
 def test_gaussian_equivalent_rate(m):
-    """W₁ to the Gaussian-equivalent U_m falls like 1/d (measured slopes −0.80…−1.04 at
-    (8, 2), d = 50, 100, 200, two seeds); the m = ∞ limit stays ≥ 0.045 on the same matrices.
-    Slope < −0.5 and a factor 3 between the two limits at d = 200."""
+    """W₁ to the Gaussian-equivalent U_m falls like 1/d (measured slopes −0.81…−1.02 at
+    (8, 2), d = 50, 100, 200, two seeds; 0.9–1.1e-2 at d = 200); the m = ∞ limit stays
+    ≥ 0.045 on the same matrices. Slope < −0.5 and a factor 3 between the two limits at
+    d = 200."""
     pr, base = _problem(m), _problem()
     scale = _scale(pr)
     ds, w, w_inf = (50, 100, 200), [], []

@@ -56,10 +56,10 @@ def _sample_model_cdf(P):
     The density is integrated by the trapezoidal rule on 8192 uniform points up to 1.01 ×
     the top of the support, on 2048 geometric points from 10⁻¹⁰ of the bound to 2 % of the
     top (where the parts near s_t² and 0 sit: steps of 1 %), and on 512 extra points across
-    each edge bracket of the scan: a square-root edge
-    costs ~ρ'h^{3/2} on a grid of step h, 1e-4 of the mass at h = top/8192 and ψ_p = 16, and
-    ~1e-8 with the refinement (the total mass is 1 to ~1e-5 at ψ_p = 8–16). The atom's
-    Lorentzian is subtracted. A RuntimeWarning says when the masses add up to 1 only
+    each edge bracket of the scan. A square-root edge costs ~ρ'h^{3/2} on a grid of step h
+    (1e-4 of the mass at h = top/8192, ψ_p = 16); with the refinement the masses add to 1
+    within ~1e-5 and F is within ~1e-5 of a 16× finer grid at ψ_p = 8–16, m = 1–4. The
+    atom's Lorentzian is subtracted. A RuntimeWarning says when the masses add up to 1 only
     within more than 1e-3 (a bulk narrower than the grid spacing).
     """
     s2 = float(P.s2)
