@@ -124,7 +124,7 @@ def _kind(d: dict) -> str:
 
 def _problem(d):
     return Problem(d["psi_p"], d["psi_n"], d["t"], d["activation"], parse_spectrum(d["sigma"]),
-                   noise_samples=d.get("noise_samples", math.inf))
+                   ridge=d.get("ridge", 0.0), noise_samples=d.get("noise_samples", math.inf))
 
 
 def _curves(d):

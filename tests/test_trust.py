@@ -188,6 +188,9 @@ def test_load_reads_the_cli_json(tmp_path, capsys):
     curves = rfdiff.load(out)
     assert isinstance(curves, rfdiff.Curves) and math.isinf(float(curves.tau[-1]))
     assert rfdiff.load(out["parameters"]) == TINY
+    # the model's own fields travel too: weight decay and noise samples
+    pr = rfdiff.Problem(4, 2, 0.1, ridge=0.05, noise_samples=3)
+    assert rfdiff.load(pr.params()) == pr
 
 
 @pytest.mark.parametrize("source,msg", [({"a": 1}, "cannot tell which record"),
