@@ -17,7 +17,7 @@ import numpy as np
 from .._common import Curves, float64
 from .._model.problem import Problem
 from .curves import DEFAULT_NODES, _loss_constants, curves_core, talbot_contour
-from .params import require_noise_averaged, spectral_params
+from .params import spectral_params
 
 __all__ = ["batched_curves"]
 
@@ -57,9 +57,7 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
 
     Raises:
         ValueError: for non-positive ψ's, mismatched lengths or a bad τ grid.
-        NotImplementedError: for ``problem.noise_samples`` < ∞ (curves derived for m = ∞).
     """
-    require_noise_averaged(problem, "batched_curves")
     psi_p = np.atleast_1d(np.asarray(psi_p, float))
     psi_n = np.atleast_1d(np.asarray(psi_n, float))
     tau = np.atleast_1d(np.asarray(tau, float))
@@ -94,7 +92,8 @@ def batched_curves(problem: Problem, psi_p, psi_n, tau, *, nodes: int = DEFAULT_
         P = base_P._replace(
             psi_p=jnp.asarray(pp[lo:lo + step]), psi_n=jnp.asarray(pn[lo:lo + step]),
             **{f: jnp.broadcast_to(getattr(base_P, f), (step,) + jnp.shape(getattr(base_P, f)))
-               for f in ("A", "b2", "v2", "s2", "atoms", "weights")})
+               for f in ("A", "b2", "v2", "s2", "atoms", "weights", "inv_m")
+               if getattr(base_P, f) is not None})
         C = base_C._replace(psi_p=jnp.asarray(pp[lo:lo + step]),
                             **{f: jnp.broadcast_to(getattr(base_C, f), (step,))
                                for f in ("b2", "delta", "score_trace", "ridge")})

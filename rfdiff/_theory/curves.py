@@ -45,10 +45,10 @@ from .._common.x64 import float64
 from .._model.problem import Problem
 from .params import (
     SpectralParams,
-    require_noise_averaged,
     spectral_bound,
     spectral_params,
 )
+from .noise_samples import sample_pair_table, v_traces
 from .ridge import penalty_free_train, solver_params
 from .two_point import SYMMETRY_TOL, one_point_core, pair_table, population_trace
 
@@ -262,19 +262,29 @@ def _loss_constants(problem):
 
 
 def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0, F_I=None):
-    """Loss assembly. F_pop (and F_I, needed when C.ridge > 0) have shape (T, M, N) with
-    left weights ``left`` (T, M) (default: all N weights, M = N); ``factor`` multiplies the
-    double sums."""
+    """Loss assembly from the noise-averaged traces (s, F): V = b W̃, so every V-trace is
+    b² times a K-trace (:func:`_assemble`)."""
+    own_f = C.b2 * C.psi_p * s_f
+    return _assemble(C, weight, own_f, C.b2 * C.psi_p * s_g, C.b2 * F_pop, left, factor,
+                     None if F_I is None else C.b2 * F_I)
+
+
+def _assemble(C, weight, lin_f, own_g, H_pop, left=None, factor=1.0, H_I=None):
+    """Loss assembly from the V-traces (:mod:`.noise_samples`): ``lin_f`` = (1/d) Tr Vᵀ R Ṽ
+    at the points of f, ``own_g`` = (1/d) Tr Vᵀ R V at those of g, and the tables
+    ``H_pop``, ``H_I`` = (1/d) Tr Vᵀ R_j Y R_k V (Y = Ũ, I; H_I needed when C.ridge > 0) of
+    shape (T, M, N) with left weights ``left`` (T, M) (default: all N weights, M = N);
+    ``factor`` multiplies the double sums."""
     left = weight if left is None else left
     # the complex sums are real up to rounding: nodes and weights come in conjugate pairs
-    tr_f = C.psi_p * jnp.real(jnp.sum(weight * s_f, axis=-1))        # (1/d) Tr K f
-    tr_g = C.psi_p * jnp.real(jnp.sum(weight * s_g, axis=-1))        # (1/d) Tr K g
-    quad = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, F_pop, weight))  # (1/d)Tr KfŨf
-    train = 1.0 - C.b2 * tr_g
-    if F_I is not None:
-        tr_f2 = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, F_I, weight))  # Tr K f²/d
-        train = penalty_free_train(train, C.ridge, C.b2, tr_f2)
-    test = 1.0 + C.b2 * quad - 2.0 * C.b2 * tr_f
+    tr_lin = jnp.real(jnp.sum(weight * lin_f, axis=-1))             # (1/d) Tr Vᵀ f Ṽ
+    tr_own = jnp.real(jnp.sum(weight * own_g, axis=-1))             # (1/d) Tr Vᵀ g V
+    quad = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, H_pop, weight))  # Tr VᵀfŨfV/d
+    train = 1.0 - tr_own
+    if H_I is not None:
+        tr_f2 = factor * jnp.real(jnp.einsum("tj,tjk,tk->t", left, H_I, weight))  # Tr Vᵀf²V/d
+        train = penalty_free_train(train, C.ridge, 1.0, tr_f2)
+    test = 1.0 + quad - 2.0 * tr_lin
     score = (test - 1.0 + C.delta * C.score_trace) / C.delta
     return train, test, score
 
@@ -294,15 +304,26 @@ def _core_mirrored(P: SpectralParams, C: LossConstants, z_f, z_g, weight):
     Returns (train, test, score, converged, residual). Resolvents are those of U + λI
     (λ = C.ridge); the population matrix Ũ keeps s_t²."""
     half = z_f.shape[1] // 2
-    P_solve = solver_params(P, C.ridge)
-    sol_f = _mirror(one_point_core(P_solve, z_f[:, :half]))
-    sol_g = _mirror(one_point_core(P_solve, z_g[:, :half]))
+    if P.inv_m is None:
+        P_solve, shift = solver_params(P, C.ridge), 0.0
+    else:
+        # s_t² enters the covariances of U_m, not only its shift: the resolvent of
+        # U_m + λI at z is that of U_m at z − λ
+        P_solve, shift = P, C.ridge
+    sol_f = _mirror(one_point_core(P_solve, z_f[:, :half] - shift))
+    sol_g = _mirror(one_point_core(P_solve, z_g[:, :half] - shift))
     a = jax.tree_util.tree_map(lambda v: v[:, :half, None], sol_f)
     b = jax.tree_util.tree_map(lambda v: v[:, None, :], sol_f)
-    F = pair_table(P_solve, a, b)  # (F_K, F_S, F_I), each (T, half, N)
-    P_F = population_trace(P, *F)
-    train, test, score = _combine(C, weight, sol_f.s, sol_g.s, P_F, left=weight[:, :half],
-                                  factor=2.0, F_I=F[2])
+    if P.inv_m is None:
+        F = pair_table(P_solve, a, b)  # (F_K, F_S, F_I), each (T, half, N)
+        H_pop, H_I = P.b2 * population_trace(P, *F), P.b2 * F[2]
+    else:
+        *F, H_pop, H_I = sample_pair_table(P, a, b)
+        F = F + [H_pop, H_I]  # every table enters the symmetry check
+    lin_f, _ = v_traces(P_solve, sol_f)
+    _, own_g = v_traces(P_solve, sol_g)
+    train, test, score = _assemble(C, weight, lin_f, own_g, H_pop, left=weight[:, :half],
+                                   factor=2.0, H_I=H_I)
     # two-point residual: the formulas are symmetric only at exact one-point solutions, so
     # compare the square (half × half) block with its transpose
     defect = functools.reduce(jnp.maximum, [
@@ -328,11 +349,11 @@ def curves_core(P: SpectralParams, C: LossConstants, tau, zhat, omega):
     Returns:
         ``(train, test, score, converged, residual)``, arrays of shape (T,).
 
-    Raises:
-        NotImplementedError: for finitely many noise samples (``P.inv_m`` given; a static
-            test, raised at trace time): the curves are derived for m = ∞ only.
+    With ``P.inv_m`` given (m noise samples) the traces are those of
+    :mod:`.noise_samples`, in which V_m is correlated with U_m; τ = ∞ then needs
+    C.ridge > 0 (U_m has an atom at 0 once ψ_p > mψ_n, and eigenvalues near 0 around
+    ψ_p = mψ_n): without it those times are not finite and are flagged.
     """
-    require_noise_averaged(P, "the learning curves")
     pad = -1.0 - spectral_bound(P)
     z_f, z_g, weight = contour_core(tau, 2.0 * C.delta / C.psi_p, pad, zhat, omega)
     return _core_mirrored(P, C, z_f, z_g, weight)
@@ -357,7 +378,7 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
     Args:
         problem: the model (ψ_p, ψ_n, t, activation, ρ_Σ).
         tau: scalar or 1-D array of times τ ≥ 0; ``inf`` gives the end of training (needs
-            s_t² > 0).
+            s_t² + λ > 0; with finitely many noise samples, λ > 0).
         nodes: even number of Talbot nodes in [8, 40] (default 24: relative quadrature
             error ~2e-12; 16 gives ~1e-7).
         throw: raise instead of warning when a time did not converge.
@@ -374,15 +395,12 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
 
     Raises:
         ValueError: for a bad problem, negative/NaN/empty ``tau``, ``tau = inf`` with
-            s_t² + λ = 0, a bad ``nodes`` or a negative ``ridge``, naming the argument and
-            the value.
-        NotImplementedError: for ``problem.noise_samples`` < ∞ (the curves of the m-sample
-            model are not derived; its spectrum is, see :func:`rfdiff.spectral_density`).
+            s_t² + λ = 0 (with ``noise_samples`` < ∞: λ = 0), a bad ``nodes`` or a
+            negative ``ridge``, naming the argument and the value.
         NotConvergedError: with ``throw=True``, when a time did not converge.
     """
     if not isinstance(problem, Problem):
         raise ValueError(f"problem must be a rfdiff.Problem, got {problem!r}")
-    require_noise_averaged(problem, "asymptotic_curves")
     if ridge is not None:
         problem = dataclasses.replace(problem, ridge=ridge)  # validates it
     tau = _times(tau)
@@ -393,6 +411,11 @@ def asymptotic_curves(problem: Problem, tau, *, nodes: int = DEFAULT_NODES,
         raise ValueError(
             f"tau = inf needs s_t^2 > 0 (U is singular in the limit), got s_t^2 = "
             f"{float(P.s2)!r} for activation {problem.activation.name!r}; use a large finite tau")
+    if np.any(np.isinf(tau)) and P.inv_m is not None and not problem.ridge > 0:
+        raise ValueError(
+            f"tau = inf with noise_samples = {problem.noise_samples!r} needs ridge > 0 "
+            f"(U_m has eigenvalues at or near 0 for psi_p >= m psi_n), got ridge = "
+            f"{problem.ridge!r}; use ridge > 0 or a large finite tau")
     # pad the grid to a power of two so that few array shapes are ever compiled
     T = tau.size
     padded = np.concatenate([tau, np.ones(_bucket(T) - T)])

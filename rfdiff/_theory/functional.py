@@ -72,8 +72,8 @@ class Params:
         weights: their weights (sum 1 along the last axis).
         activation: the :class:`rfdiff.Activation` (static: not a leaf).
         inv_m: μ = 1/m for m noise samples per training point (a leaf), or None (default):
-            the noise-averaged model m = ∞. Only :func:`density` (and the coefficients)
-            accept a finite m; :func:`curves` raises NotImplementedError.
+            the noise-averaged model m = ∞; :func:`density` and :func:`curves` accept
+            both (the curves of the m-sample model: :mod:`rfdiff._theory.noise_samples`).
     """
 
     psi_p: jax.Array
@@ -228,7 +228,6 @@ def curves(p: Params, tau, *, nodes: int = DEFAULT_NODES) -> Curves:
 
     Raises:
         ValueError: for a concrete ``tau`` that is not a 1-D array of times ≥ 0.
-        NotImplementedError: for finitely many noise samples (``p.inv_m`` given).
     """
     p = check_params(p)
     tau = jnp.asarray(tau, jnp.float64)

@@ -226,11 +226,13 @@ def pair_table(P: SpectralParams, a: OnePoint, b: OnePoint):
     Returns:
         ``(F_K, F_S, F_I)``, JAX arrays of the broadcast shape.
 
-    Raises:
-        NotImplementedError: for finitely many noise samples (``P.inv_m`` given): the
-            two-point equations are derived for m = ∞ only.
+    With ``P.inv_m`` given (m noise samples) the traces are those of the two-group
+    equivalent of :func:`rfdiff._theory.noise_samples.sample_pair_table`.
     """
-    require_noise_averaged(P, "the two-point traces")
+    if P.inv_m is not None:
+        # imported here: that module builds on this one's basis table
+        from .noise_samples import sample_pair_table
+        return sample_pair_table(P, a, b)[:3]
     za, qa, ra, zb, qb, rb = jnp.broadcast_arrays(a.z, a.q, a.r, b.z, b.q, b.r)
     flat = [v.reshape(-1) for v in (za, qa, ra, zb, qb, rb)]
     F = jax.vmap(lambda z, q, r, w, qw, rw: _pair(P, z, (q, r), w, (qw, rw)))(*flat)
