@@ -148,8 +148,30 @@ def test_functional_density_and_derivative():
         grad = float(jax.jit(jax.grad(total))(mus[0]))
         fd = (values[1] - values[2]) / (2 * h)
         assert abs(grad - fd) < 1e-6 * abs(fd)
-        with pytest.raises(NotImplementedError, match="learning curves"):
-            rfdiff.core.curves(p, jnp.asarray([1.0]))
+
+
+def test_functional_curves_finite_m_and_derivative():
+    """rfdiff.core.curves of the 2-sample model under jit equals asymptotic_curves, and the
+    derivative of the test loss in μ = 1/m matches central differences (h = 1e-5: error
+    ~h² + 1e-14/h ≈ 1e-9 against a derivative of order 0.1) to 1e-5 relative."""
+    tau = jnp.asarray([1.0, 10.0])
+    with jax.enable_x64(True):
+        p = rfdiff.core.params(8.0, 2.0, 0.1, noise_samples=2)
+
+        @jax.jit
+        def test_loss(mu):
+            c = rfdiff.core.curves(p.replace(inv_m=mu), tau)
+            return c.test_loss[-1], c.converged
+
+        ref = rfdiff.asymptotic_curves(_problem(2), np.asarray(tau))
+        got = rfdiff.core.curves(p, tau)
+        np.testing.assert_allclose(np.asarray(got.test_loss), ref.test_loss, rtol=1e-12)
+        h = 1e-5
+        vals = [test_loss(jnp.asarray(mu)) for mu in (0.5 + h, 0.5 - h)]
+        assert all(bool(np.all(c)) for _, c in vals)
+        fd = (float(vals[0][0]) - float(vals[1][0])) / (2 * h)
+        grad = float(jax.grad(lambda mu: test_loss(mu)[0])(jnp.asarray(0.5)))
+        assert abs(grad - fd) < 1e-5 * abs(fd), (grad, fd)
 
 
 @pytest.mark.parametrize("m", [1, 2])
@@ -347,6 +369,28 @@ def test_cli_spectrum_m(capsys):
                                                 "--compare-method", "exact"]):
         assert main(["spectrum", "--points", "16", "--json", *argv]) == 2
         assert "--m" in capsys.readouterr().err
+
+
+def test_cli_curves_and_simulate_m(capsys):
+    argv = ["--psi-p", "8", "--psi-n", "4", "--t", "0.1", "--ridge", "0.01", "--m", "1",
+            "--points", "3", "--json"]
+    assert main(["curves", *argv]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = rfdiff.asymptotic_curves(rfdiff.Problem(8, 4, 0.1, noise_samples=1, ridge=0.01),
+                                   out["tau"])
+    np.testing.assert_allclose(out["test_loss"], ref.test_loss, rtol=1e-12)
+    assert out["parameters"]["noise_samples"] == 1 and all(out["converged"])
+    assert main(["curves", "--m", "2", "--tau-max", "inf", "--points", "3", "--json"]) == 2
+    assert "ridge > 0" in capsys.readouterr().err
+    assert main(["simulate", "--d", "10", "--m", "2", "--points", "3", "--json"]) == 2
+    assert "--method monte_carlo" in capsys.readouterr().err
+    assert main(["simulate", "--d", "10", "--m", "2", "--method", "monte_carlo",
+                 "--noise-draws", "3", "--points", "3", "--json"]) == 2
+    assert "--noise-draws" in capsys.readouterr().err
+    assert main(["simulate", "--d", "10", "--psi-p", "4", "--psi-n", "2", "--m", "2",
+                 "--method", "monte_carlo", "--points", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["parameters"]["noise_draws"] == 2 and out["parameters"]["noise_samples"] == 2
 
 
 # ----------------------------------------------------------------------------- slow

@@ -24,7 +24,7 @@ its (σ, σ) block is the one-point matrix αS + b² c_e K + γI. Hence, with s 
 
     own(z) = 1 − c_e + β_x² ψ_p s,        lin(z) = b β_x ψ_p s,
 
-and, with T(X, Y) = (1/p) Tr X Q_z Y Q_w from :func:`~.two_point._basis_table`,
+and, with T(X, Y) = (1/p) Tr X Q_z Y Q_w from :func:`~.basis.basis_table`,
 G₁ = 1/(D₁_z D₁_w), G₂ = (1 − μ)/(D₂_z D₂_w) and the two-resolvent coefficients θ_g
 (ρ₁ = ψ_p/ψ_n, ρ₂ = μ ψ_p/ψ_n)
 
@@ -41,14 +41,25 @@ Gaussian-equivalent matrices at finite size.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 
 from .onepoint import solve2, terms
 from .params import SpectralParams
-from .two_point import OnePoint, _basis_table
+from .basis import basis_table
 
 __all__ = ["sample_terms", "v_traces", "sample_pair_table"]
+
+
+class _Point(NamedTuple):
+    """The fields of a one-point solution that the traces use."""
+
+    z: jax.Array
+    q: jax.Array
+    r: jax.Array
+    s: jax.Array
 
 
 def sample_terms(P: SpectralParams, q, r, s, z):
@@ -145,9 +156,9 @@ def sample_pair_table(P: SpectralParams, a, b, P_pop: SpectralParams | None = No
 
     def one(za, qa, ra, sa, zb, qb, rb, sb):
         xa, xb = (qa, ra, sa), (qb, rb, sb)
-        T = _basis_table(P, xa, za, xb, zb)
-        A_ = OnePoint(za, qa, ra, sa, None, None, None)
-        B_ = OnePoint(zb, qb, rb, sb, None, None, None)
+        T = basis_table(P, xa, za, xb, zb)
+        A_ = _Point(za, qa, ra, sa)
+        B_ = _Point(zb, qb, rb, sb)
         FI, HI = _pair(P, T, A_, B_, basis[0])
         FK, _ = _pair(P, T, A_, B_, basis[1])
         FS, _ = _pair(P, T, A_, B_, basis[2])

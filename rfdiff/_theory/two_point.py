@@ -58,6 +58,8 @@ import numpy as np
 from .._common import check_converged
 from .._common.x64 import float64
 from .._model.problem import Problem
+from .basis import basis_table
+from .noise_samples import sample_pair_table
 from .onepoint import (RESIDUAL_TOL, expect, fixed, herglotz_ok, relative_residual, residual,
                        solve2, terms, values)
 from .params import SpectralParams, require_noise_averaged, spectral_bound, spectral_params
@@ -175,26 +177,6 @@ _one_point_jit = jax.jit(one_point_core)
 
 # ----------------------------------------------------------------------------- two points
 
-def _basis_table(P, xz, z, xw, w):
-    """T(X, Y) = (1/p) Tr X Q_z Y Q_w for X, Y in the basis (I, K, S), shape (3, 3, ...)."""
-    qz, qw = xz[0], xw[0]
-    _, bz, Lz, lz = _terms(xz, z, P)
-    _, _, _, lw = _terms(xw, w, P)
-    ll = lz * lw
-    qq = qz * qw
-    den = bz + expect(P, Lz * ll)
-    ones = jnp.ones_like(P.atoms)
-    phis = (ones, P.atoms)  # K, S
-    tau = [qw / den] + [(qw * expect(P, psi * lw) - P.psi_p * qq * expect(P, Lz * psi * ll))
-                        / den for psi in phis]
-    rows = [tau]
-    for phi in phis:
-        e = expect(P, phi * ll)
-        rows.append([e * tau[0]] + [e * tau[j + 1] + P.psi_p * qq * expect(P, phi * psi * ll)
-                                    for j, psi in enumerate(phis)])
-    return rows
-
-
 def _F_from_table(P, T, Dz, Dw):
     """F_Y = ψ_p [T(K, Y) + T(K, C) θ_Y/(D_z D_w − θ_C)] for Y = K, S, I; C = A S + v² I."""
     c = (P.v2, 0.0, P.A)  # coefficients of C in the basis (I, K, S)
@@ -210,7 +192,7 @@ def _F_from_table(P, T, Dz, Dw):
 def _pair(P, z, xz, w, xw):
     Dz = _terms(xz, z, P)[0]
     Dw = _terms(xw, w, P)[0]
-    return _F_from_table(P, _basis_table(P, xz, z, xw, w), Dz, Dw)
+    return _F_from_table(P, basis_table(P, xz, z, xw, w), Dz, Dw)
 
 
 def pair_table(P: SpectralParams, a: OnePoint, b: OnePoint):
@@ -230,8 +212,6 @@ def pair_table(P: SpectralParams, a: OnePoint, b: OnePoint):
     equivalent of :func:`rfdiff._theory.noise_samples.sample_pair_table`.
     """
     if P.inv_m is not None:
-        # imported here: that module builds on this one's basis table
-        from .noise_samples import sample_pair_table
         return sample_pair_table(P, a, b)[:3]
     za, qa, ra, zb, qb, rb = jnp.broadcast_arrays(a.z, a.q, a.r, b.z, b.q, b.r)
     flat = [v.reshape(-1) for v in (za, qa, ra, zb, qb, rb)]

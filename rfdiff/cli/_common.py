@@ -254,9 +254,31 @@ def add_ridge_flag(p) -> None:
                         "model; losses are reported without the penalty)")
 
 
+def noise_samples_arg(text: str):
+    """``--m``: a positive integer or inf."""
+    if text.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer or inf, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or inf, got {text!r}")
+    return value
+
+
+def add_samples_flag(p, note: str = "") -> None:
+    """``--m``: noise samples per training point (read by :func:`problem_from_args`)."""
+    p.add_argument("--m", "--noise-samples", dest="noise_samples", type=noise_samples_arg,
+                   default=math.inf, metavar="M",
+                   help="noise samples per training point, a positive integer or inf "
+                        "(default inf: the noise-averaged model)" + note)
+
+
 def problem_from_args(args):
-    """Build a :class:`rfdiff.Problem` from the shared flags (and ``--ridge`` where the
-    command has it).
+    """Build a :class:`rfdiff.Problem` from the shared flags (and ``--ridge``, ``--m`` where
+    the command has them).
 
     Raises:
         ValueError: for a bad parameter (from :class:`rfdiff.Problem`).
@@ -264,7 +286,8 @@ def problem_from_args(args):
     from .._model import Problem, parse_spectrum
 
     return Problem(args.psi_p, args.psi_n, args.t, args.activation, parse_spectrum(args.sigma),
-                   ridge=getattr(args, "ridge", 0.0))
+                   ridge=getattr(args, "ridge", 0.0),
+                   noise_samples=getattr(args, "noise_samples", math.inf))
 
 
 def load_array(flag: str, path: str):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 
-from ._common import (add_command, add_ridge_flag, add_tau_flags, check_writable, dimension,
-                      emit, problem_from_args, stage, tau_grid)
+import math
+
+from ._common import (add_command, add_ridge_flag, add_samples_flag, add_tau_flags,
+                      check_writable, dimension, emit, problem_from_args, stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -14,13 +16,17 @@ def register(subparsers):
                     help="asymptotic learning curves: train/test/gen loss and score error vs τ")
     add_tau_flags(p, tau_min=0.1, tau_max=TAU_MAX, points=100)
     add_ridge_flag(p)
+    add_samples_flag(p, "; finite M: the curves of the M-sample model (tau = inf needs "
+                        "--ridge > 0)")
     p.add_argument("--compare-d", type=dimension("compare-d"), metavar="D",
-                   help="also run a finite-size instance (exact method) of dimension D")
+                   help="also run a finite-size instance of dimension D (exact method; "
+                        "monte_carlo with M fixed draws per point for finite --m)")
     p.set_defaults(func=run)
 
 
 def finite_size_curves(problem, d: int, seed: int, tau):
-    """Finite-size learning curves (exact method) on the same grid.
+    """Finite-size learning curves on the same grid (exact method; for finitely many noise
+    samples the monte_carlo construction with those draws, the m-sample model).
 
     Args:
         problem: the model.
@@ -33,7 +39,9 @@ def finite_size_curves(problem, d: int, seed: int, tau):
     """
     from .._finite import finite_size_instance, gradient_flow, learning_curves
 
-    return learning_curves(gradient_flow(finite_size_instance(problem, d, seed=seed)), tau)
+    method = "exact" if math.isinf(problem.noise_samples) else "monte_carlo"
+    inst = finite_size_instance(problem, d, seed=seed, method=method)
+    return learning_curves(gradient_flow(inst), tau)
 
 
 def run(args) -> int:

@@ -11,8 +11,11 @@ the statistical error of the held-out losses (:func:`rfdiff.tools.held_out_error
 from __future__ import annotations
 
 
-from ._common import (add_command, add_ridge_flag, add_tau_flags, check_writable, emit,
-                      load_array, problem_from_args, sizes_from_arrays, stage, tau_grid)
+import math
+
+from ._common import (add_command, add_ridge_flag, add_samples_flag, add_tau_flags,
+                      check_writable, emit, load_array, problem_from_args, sizes_from_arrays,
+                      stage, tau_grid)
 
 TAU_MAX = 1e5
 
@@ -24,6 +27,8 @@ def register(subparsers):
                    choices=("exact", "monte_carlo", "gaussian_equivalent"),
                    help="how U, V are built (default exact)")
     add_ridge_flag(p)
+    add_samples_flag(p, "; finite M: the M-sample model with M fixed draws per point "
+                        "(--method monte_carlo or gaussian_equivalent)")
     p.add_argument("--noise-draws", type=int, default=None,
                    help="noise draws per point for --method monte_carlo (default 100)")
     g = p.add_argument_group("given arrays (.npy files)")
@@ -57,7 +62,15 @@ def run(args) -> int:
     if args.noise_draws is not None and args.method != "monte_carlo":
         raise ValueError(f"--noise-draws is used by --method monte_carlo only, got "
                          f"--method {args.method}")
-    noise_draws = 100 if args.noise_draws is None else args.noise_draws
+    finite_m = not math.isinf(problem.noise_samples)
+    if finite_m and args.method == "exact":
+        raise ValueError(f"--m {problem.noise_samples} is the model with M fixed noise draws "
+                         "per point: use --method monte_carlo (or gaussian_equivalent); "
+                         "--method exact averages the noise exactly (--m inf)")
+    if finite_m and args.noise_draws is not None:
+        raise ValueError(f"--noise-draws {args.noise_draws}: with --m the draws per point are "
+                         f"--m {problem.noise_samples}; give one of the two")
+    noise_draws = None if finite_m or args.noise_draws is None else args.noise_draws
     check_writable(args)
     if X is not None or W is not None:
         given_arrays(problem, args.d, X, W, X_test)  # the array checks, before any output

@@ -16,14 +16,12 @@ against the m-sample limit and defaults to the ``monte_carlo`` construction with
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import math
 
 import numpy as np
 
-from ._common import (add_command, check_writable, dimension, emit, load_array,
-                      problem_from_args, sizes_from_arrays)
+from ._common import (add_command, add_samples_flag, check_writable, dimension, emit,
+                      load_array, problem_from_args, sizes_from_arrays)
 
 MAX_POINTS = 1_000_000
 _FINITE_M_NOTE = ("noise_samples = {}: the parts (atoms, bulks, roles) are derived for "
@@ -42,11 +40,7 @@ def register(subparsers):
     g.add_argument("--points", type=int, default=1000, help="grid points (default 1000)")
     g.add_argument("--log-grid", action="store_true",
                    help="geometric grid (needs --lambda-min > 0)")
-    p.add_argument("--m", "--noise-samples", dest="noise_samples", type=_samples,
-                   default=math.inf, metavar="M",
-                   help="noise samples per training point, a positive integer or inf "
-                        "(default inf: the noise-averaged model); finite M gives the "
-                        "density only, without the parts")
+    add_samples_flag(p, "; finite M gives the density only, without the parts")
     c = p.add_argument_group("comparison")
     c.add_argument("--compare-d", type=dimension("compare-d"), default=None, metavar="D",
                    help="overlay/compare the eigenvalues of a finite-size U of dimension D "
@@ -63,20 +57,6 @@ def register(subparsers):
                         "N(0, 1)-scaled entries: psi_p defaults to the file's p/d")
     # None marks "not given", so that the files can supply the sizes (sizes_from_arrays)
     p.set_defaults(func=run, psi_n=None, psi_p=None)
-
-
-def _samples(text: str):
-    """--m: a positive integer or inf."""
-    if text.strip().lower() in ("inf", "infinity"):
-        return math.inf
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer or inf, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or inf, got {text!r}")
-    return value
 
 
 def _check_range(lo, hi, log: bool) -> None:
@@ -110,7 +90,7 @@ def run(args) -> int:
     X = load_array("data", args.data) if args.data else None
     W = load_array("features", args.features) if args.features else None
     sizes_from_arrays(args, X, W, dest="compare_d", default_d=None)
-    problem = dataclasses.replace(problem_from_args(args), noise_samples=args.noise_samples)
+    problem = problem_from_args(args)
     finite_m = not math.isinf(problem.noise_samples)
     method = args.compare_method or ("monte_carlo" if finite_m else "exact")
     # errors that do not need the spectrum are reported before any computation
