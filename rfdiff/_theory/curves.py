@@ -264,8 +264,8 @@ def _loss_constants(problem):
 def _combine(C, weight, s_f, s_g, F_pop, left=None, factor=1.0, F_I=None):
     """Loss assembly from the noise-averaged traces (s, F): V = b W̃, so every V-trace is
     b² times a K-trace (:func:`_assemble`)."""
-    own_f = C.b2 * C.psi_p * s_f
-    return _assemble(C, weight, own_f, C.b2 * C.psi_p * s_g, C.b2 * F_pop, left, factor,
+    lin_f = C.b2 * C.psi_p * s_f
+    return _assemble(C, weight, lin_f, C.b2 * C.psi_p * s_g, C.b2 * F_pop, left, factor,
                      None if F_I is None else C.b2 * F_I)
 
 

@@ -111,8 +111,9 @@ def _contract(T, x, y):
     return sum(x[i] * y[j] * T[i][j] for i in range(3) for j in range(3))
 
 
-def _pair(P, T, a, b, Y):
-    """(1/p) Tr K R_z Y R_w and H_Y for one Y given in the basis (I, K, S)."""
+def _pairs(P, T, a, b, Ys):
+    """``[(F_Y, H_Y) for Y in Ys]``: (1/p) Tr K R_z Y R_w and H_Y, each Y given in the basis
+    (I, K, S). Everything but the right-hand side of the θ system is shared by the Ys."""
     (C1, C2), cross, xixi = _covariances(P)
     ratio = P.psi_p / P.psi_n
     rho = (ratio, ratio * P.inv_m)
@@ -124,16 +125,23 @@ def _pair(P, T, a, b, Y):
     # (I − M) θ = rhs with M_hg = ρ_h T(C_h, C_g) G_g, rhs_h = ρ_h T(C_h, Y)
     J = jnp.stack([jnp.stack([(h == g) - rho[h] * _contract(T, C[h], C[g]) * G[g]
                               for g in range(2)]) for h in range(2)])
-    rhs = jnp.stack([rho[h] * _contract(T, C[h], Y) for h in range(2)])
-    theta = solve2(J, rhs)
-    F = P.psi_p * (_contract(T, K, Y) + sum(G[g] * theta[g] * _contract(T, K, C[g])
-                                            for g in range(2)))
+    T_KC = [_contract(T, K, C[g]) for g in range(2)]
     bxz, bxw = jnp.sqrt(P.b2) * cez, jnp.sqrt(P.b2) * cew
-    L = [bxz * bxw * P.psi_p * _contract(T, K, C[g])
+    L = [bxz * bxw * P.psi_p * T_KC[g]
          - cross[g] * P.psi_p * (bxz * a.s + bxw * b.s) + xixi[g] for g in range(2)]
-    H = bxz * bxw * P.psi_p * _contract(T, K, Y) + sum(G[g] * theta[g] * L[g]
-                                                       for g in range(2))
-    return F, H
+    out = []
+    for Y in Ys:
+        theta = solve2(J, jnp.stack([rho[h] * _contract(T, C[h], Y) for h in range(2)]))
+        T_KY = _contract(T, K, Y)
+        F = P.psi_p * (T_KY + sum(G[g] * theta[g] * T_KC[g] for g in range(2)))
+        H = bxz * bxw * P.psi_p * T_KY + sum(G[g] * theta[g] * L[g] for g in range(2))
+        out.append((F, H))
+    return out
+
+
+def _pair(P, T, a, b, Y):
+    """(1/p) Tr K R_z Y R_w and H_Y for one Y given in the basis (I, K, S)."""
+    return _pairs(P, T, a, b, (Y,))[0]
 
 
 def sample_pair_table(P: SpectralParams, a, b, P_pop: SpectralParams | None = None):
@@ -159,10 +167,7 @@ def sample_pair_table(P: SpectralParams, a, b, P_pop: SpectralParams | None = No
         T = basis_table(P, xa, za, xb, zb)
         A_ = _Point(za, qa, ra, sa)
         B_ = _Point(zb, qb, rb, sb)
-        FI, HI = _pair(P, T, A_, B_, basis[0])
-        FK, _ = _pair(P, T, A_, B_, basis[1])
-        FS, _ = _pair(P, T, A_, B_, basis[2])
-        _, Hpop = _pair(P, T, A_, B_, pop)
+        (FI, HI), (FK, _), (FS, _), (_, Hpop) = _pairs(P, T, A_, B_, (*basis, pop))
         return FK, FS, FI, Hpop, HI
 
     out = jax.vmap(one)(*(v.reshape(-1) for v in arrays))
